@@ -1,0 +1,1 @@
+//! Load: destination traits, capabilities, errors and the shared SQL layer.

@@ -1,0 +1,1 @@
+//! Extract: the Looker API 4.0 client, resource catalogue, paging and retries.

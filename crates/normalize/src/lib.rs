@@ -1,0 +1,1 @@
+//! Normalize: Looker items into dlt-compatible relational tables written as Parquet.

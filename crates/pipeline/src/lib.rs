@@ -1,0 +1,1 @@
+//! Configuration, state and orchestration of extract, normalize and load.

@@ -1,0 +1,2 @@
+//! The `looker-load` command line.
+fn main() {}
