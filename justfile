@@ -1,0 +1,39 @@
+# looker-load tasks. `just --list` shows them all.
+#
+# One target directory is shared by every build and CI run on this machine, so nothing compiles twice.
+# Dev and CI builds link DuckDB's prebuilt shared library of the pinned version (scripts/duckdb-lib.sh)
+# instead of compiling DuckDB's C++ sources.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+export CARGO_TARGET_DIR := env_var_or_default("CARGO_TARGET_DIR", home_directory() / ".cache/looker-load/target")
+export CARGO_TERM_COLOR := env_var_or_default("CARGO_TERM_COLOR", "never")
+
+# List the recipes.
+default:
+    @just --list
+
+# Build the looker-load binary (debug).
+build:
+    cargo build --bin looker-load
+
+# Build the release binary.
+release:
+    cargo build --release --bin looker-load
+
+# Extract, normalize and load every resource from the built-in mock Looker into DuckDB.
+demo *ARGS: release
+    "$CARGO_TARGET_DIR/release/looker-load" run --demo {{ARGS}}
+
+# Formatting and lints, as CI checks them.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# The whole test suite: lints, then every test of every crate (services started as needed).
+test: lint
+    cargo nextest run --workspace --no-fail-fast
+
+# Benchmarks (release build).
+bench:
+    cargo bench --workspace
