@@ -37,7 +37,8 @@ impl FromStr for FaultKind {
                         Some(RetryAfter::HttpDate(Duration::from_secs(1)))
                     }
                     Some(a) => Some(RetryAfter::Seconds(
-                        a.parse().map_err(|_| "429@SECS needs a number of seconds or `date`")?,
+                        a.parse()
+                            .map_err(|_| "429@SECS needs a number of seconds or `date`")?,
                     )),
                 };
                 Ok(FaultKind::Status {
@@ -115,13 +116,25 @@ mod tests {
         );
         let f: Fault = "/looks/search:2:3:503".parse().unwrap();
         assert_eq!((f.nth, f.times), (2, 3));
-        assert!(matches!(f.kind, FaultKind::Status { status: 503, retry_after: None }));
+        assert!(matches!(
+            f.kind,
+            FaultKind::Status {
+                status: 503,
+                retry_after: None
+            }
+        ));
         let f: Fault = "/x:1:429@date".parse().unwrap();
         assert!(matches!(
             f.kind,
-            FaultKind::Status { status: 429, retry_after: Some(RetryAfter::HttpDate(_)) }
+            FaultKind::Status {
+                status: 429,
+                retry_after: Some(RetryAfter::HttpDate(_))
+            }
         ));
-        assert_eq!("/x:1:malformed".parse::<Fault>().unwrap().kind, FaultKind::Malformed);
+        assert_eq!(
+            "/x:1:malformed".parse::<Fault>().unwrap().kind,
+            FaultKind::Malformed
+        );
         assert_eq!("/x:1:reset".parse::<Fault>().unwrap().kind, FaultKind::Reset);
         assert_eq!(
             "/x:1:slow@250".parse::<Fault>().unwrap().kind,
@@ -131,7 +144,15 @@ mod tests {
 
     #[test]
     fn rejects_bad_specs() {
-        for bad in ["/x", "/x:0:500", "/x:1:418", ":1:500", "/x:a:500", "/x:1:0:500", "/x:1:slow"] {
+        for bad in [
+            "/x",
+            "/x:0:500",
+            "/x:1:418",
+            ":1:500",
+            "/x:a:500",
+            "/x:1:0:500",
+            "/x:1:slow",
+        ] {
             assert!(bad.parse::<Fault>().is_err(), "{bad} should not parse");
         }
     }

@@ -213,8 +213,7 @@ impl<'b, 's> Json<'b, 's> {
     #[inline]
     pub(crate) fn vb(&mut self, v: bool) {
         if self.begin_value() {
-            self.out
-                .extend_from_slice(if v { b"true" } else { b"false" });
+            self.out.extend_from_slice(if v { b"true" } else { b"false" });
         }
     }
     /// A null value.
@@ -337,10 +336,14 @@ impl<'b, 's> Json<'b, 's> {
     /// `"k": "<formatted>"` from `format_args!`, without allocating.
     pub(crate) fn fmt(&mut self, k: &str, args: std::fmt::Arguments<'_>) {
         self.key(k);
+        self.vfmt(args);
+    }
+    /// A string value from `format_args!`, without allocating.
+    pub(crate) fn vfmt(&mut self, args: std::fmt::Arguments<'_>) {
         if self.begin_value() {
             let start = self.out.len();
             let _ = std::io::Write::write_fmt(self.out, args);
-            // Escape in place if the formatted text needs it (rare: user-provided pieces).
+            // Escape if the formatted text needs it (rare: only some vocabulary pieces).
             let needs = self.out[start..]
                 .iter()
                 .any(|&b| b == b'"' || b == b'\\' || b < 0x20);

@@ -1,14 +1,41 @@
-//! The HTTP server.
+//! The HTTP server: routing, auth, paging, faults and stats.
 
+use std::collections::{BTreeMap, HashMap};
+use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant, SystemTime};
 
-use crate::{Dataset, MockConfig, Stats};
+use bytes::Bytes;
+use http_body_util::BodyExt as _;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::header::{self, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::data::{Kind, Res, render_one};
+use crate::json::{Json, Sel};
+use crate::{Dataset, FaultKind, MockConfig, RetryAfter, Stats};
+
+/// Bytes generated per streamed chunk of a list response.
+const CHUNK: usize = 64 * 1024;
+/// Largest accepted request body (login forms are tiny).
+const MAX_BODY: usize = 64 * 1024;
 
 /// A running mock Looker server; dropping it or calling [`MockServer::shutdown`] stops it.
 #[derive(Debug)]
 pub struct MockServer {
     addr: SocketAddr,
-    dataset: Dataset,
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl MockServer {
@@ -17,28 +44,942 @@ impl MockServer {
         Self::start_on(config, SocketAddr::from(([127, 0, 0, 1], 0))).await
     }
 
-    /// Starts a server on `addr` (port 0: an ephemeral port).
+    /// Starts a server on `addr` (port 0: an ephemeral port). Must be called within a tokio
+    /// runtime; the server runs on that runtime until stopped.
     pub async fn start_on(config: MockConfig, addr: SocketAddr) -> std::io::Result<MockServer> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        Ok(MockServer { addr, dataset: Dataset::new(&config) })
+        let shared = Arc::new(Shared::new(config, format!("http://{addr}")));
+        let (stop, stop_rx) = watch::channel(false);
+        let task = tokio::spawn(accept_loop(listener, shared.clone(), stop_rx));
+        Ok(MockServer {
+            addr,
+            shared,
+            stop,
+            task: Some(task),
+        })
     }
 
     /// `http://HOST:PORT`, without a trailing slash; the API lives under `/api/4.0`.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.shared.base_url.clone()
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
     }
 
     /// A snapshot of the counters.
     pub fn stats(&self) -> Stats {
-        Stats::default()
+        self.shared.stats()
     }
 
     /// The generated data, for exact expectations in tests.
     pub fn dataset(&self) -> &Dataset {
-        &self.dataset
+        &self.shared.dataset
     }
 
-    /// Stops the server and waits until it no longer accepts connections.
-    pub async fn shutdown(self) {}
+    /// Stops accepting connections, closes the open ones and waits until the server task ended.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else {
+                    // Out of descriptors or similar: back off briefly rather than spin.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                };
+                let _ = stream.set_nodelay(true);
+                let shared = shared.clone();
+                connections.spawn(async move {
+                    let service = service_fn(move |req| handle(shared.clone(), req));
+                    let _ = http1::Builder::new()
+                        .keep_alive(true)
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    connections.shutdown().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// shared state
+
+#[derive(Debug)]
+struct Shared {
+    config: MockConfig,
+    dataset: Dataset,
+    base_url: String,
+    tokens: Mutex<HashMap<String, Instant>>,
+    tokens_issued: AtomicU64,
+    fault_hits: Vec<AtomicU64>,
+    requests: Mutex<BTreeMap<&'static str, u64>>,
+    total_requests: AtomicU64,
+    in_flight: AtomicU64,
+    max_in_flight: AtomicU64,
+    logins: AtomicU64,
+    logouts: AtomicU64,
+    unauthorized: AtomicU64,
+    faults_served: AtomicU64,
+    bytes_sent: AtomicU64,
+}
+
+impl Shared {
+    fn new(config: MockConfig, base_url: String) -> Self {
+        Shared {
+            dataset: Dataset::new(&config),
+            fault_hits: config.faults.iter().map(|_| AtomicU64::new(0)).collect(),
+            config,
+            base_url,
+            tokens: Mutex::new(HashMap::new()),
+            tokens_issued: AtomicU64::new(0),
+            requests: Mutex::new(BTreeMap::new()),
+            total_requests: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            max_in_flight: AtomicU64::new(0),
+            logins: AtomicU64::new(0),
+            logouts: AtomicU64::new(0),
+            unauthorized: AtomicU64::new(0),
+            faults_served: AtomicU64::new(0),
+            bytes_sent: AtomicU64::new(0),
+        }
+    }
+
+    fn stats(&self) -> Stats {
+        let requests = self
+            .requests
+            .lock()
+            .map(|m| m.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect())
+            .unwrap_or_default();
+        Stats {
+            requests,
+            total_requests: self.total_requests.load(Ordering::Relaxed),
+            max_in_flight: self.max_in_flight.load(Ordering::Relaxed),
+            logins: self.logins.load(Ordering::Relaxed),
+            logouts: self.logouts.load(Ordering::Relaxed),
+            unauthorized: self.unauthorized.load(Ordering::Relaxed),
+            faults_served: self.faults_served.load(Ordering::Relaxed),
+            bytes_sent: self.bytes_sent.load(Ordering::Relaxed),
+        }
+    }
+
+    fn count_endpoint(&self, template: &'static str) {
+        if let Ok(mut m) = self.requests.lock() {
+            *m.entry(template).or_insert(0) += 1;
+        }
+    }
+
+    /// The first fault whose window covers this request (every matching fault counts it).
+    fn fault_for(&self, target: &str) -> Option<FaultKind> {
+        let mut chosen = None;
+        for (fault, hits) in self.config.faults.iter().zip(&self.fault_hits) {
+            if target.contains(fault.path.as_str()) {
+                let n = hits.fetch_add(1, Ordering::Relaxed) + 1;
+                if chosen.is_none() && n >= fault.nth && n < fault.nth.saturating_add(fault.times.max(1)) {
+                    chosen = Some(fault.kind.clone());
+                }
+            }
+        }
+        chosen
+    }
+
+    fn issue_token(&self) -> String {
+        let n = self.tokens_issued.fetch_add(1, Ordering::Relaxed);
+        let token = self.dataset.token(n);
+        if let Ok(mut tokens) = self.tokens.lock() {
+            tokens.insert(token.clone(), Instant::now());
+        }
+        token
+    }
+
+    /// The valid token of this request, if any (expired tokens are forgotten).
+    fn authorized(&self, req: &Request<Incoming>) -> Option<String> {
+        let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+        let (scheme, token) = value.trim().split_once(' ')?;
+        if !scheme.eq_ignore_ascii_case("token") && !scheme.eq_ignore_ascii_case("bearer") {
+            return None;
+        }
+        let token = token.trim();
+        let mut tokens = self.tokens.lock().ok()?;
+        let issued = *tokens.get(token)?;
+        if issued.elapsed() >= self.config.token_ttl {
+            tokens.remove(token);
+            return None;
+        }
+        Some(token.to_owned())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// responses
+
+/// Ends the in-flight span of a request when its response body is done (or dropped).
+#[derive(Debug)]
+struct InFlight(Arc<Shared>);
+
+impl InFlight {
+    fn start(shared: &Arc<Shared>) -> Self {
+        let now = shared.in_flight.fetch_add(1, Ordering::AcqRel) + 1;
+        shared.max_in_flight.fetch_max(now, Ordering::AcqRel);
+        InFlight(shared.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Which items a list response holds, in served order.
+#[derive(Debug)]
+enum Order {
+    Asc,
+    Desc,
+    Explicit(Arc<Vec<u32>>),
+}
+
+/// A list response generated chunk by chunk while hyper sends it.
+#[derive(Debug)]
+struct ListGen {
+    kind: Kind,
+    sel: Option<Sel>,
+    order: Order,
+    /// Number of items in the full (unpaged) order.
+    total: usize,
+    pos: usize,
+    end: usize,
+    started: bool,
+    written: usize,
+    closed: bool,
+}
+
+impl ListGen {
+    fn item_at(&self, pos: usize) -> usize {
+        match &self.order {
+            Order::Asc => pos,
+            Order::Desc => self.total - 1 - pos,
+            Order::Explicit(v) => v[pos] as usize,
+        }
+    }
+
+    /// Appends the next chunk (about `limit` bytes) to `out`; true when the list is complete.
+    fn fill(&mut self, dataset: &Dataset, out: &mut Vec<u8>, limit: usize) -> bool {
+        if !self.started {
+            self.started = true;
+            out.push(b'[');
+        }
+        while self.pos < self.end && out.len() < limit {
+            if self.written > 0 {
+                out.push(b',');
+            }
+            let index = self.item_at(self.pos);
+            dataset.write(self.kind, index, &mut Json::new(out, self.sel.as_ref()));
+            self.pos += 1;
+            self.written += 1;
+        }
+        if self.pos >= self.end && !self.closed {
+            self.closed = true;
+            out.push(b']');
+        }
+        self.closed
+    }
+}
+
+#[derive(Debug)]
+enum Payload {
+    Full(Option<Bytes>),
+    List(Box<ListGen>, bool),
+}
+
+/// The response body: fixed bytes or a streamed list; counts bytes sent and ends the in-flight span.
+#[derive(Debug)]
+struct MockBody {
+    payload: Payload,
+    shared: Arc<Shared>,
+    _in_flight: Option<InFlight>,
+}
+
+impl Body for MockBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        let this = self.get_mut();
+        let chunk = match &mut this.payload {
+            Payload::Full(bytes) => bytes.take(),
+            Payload::List(_, true) => None,
+            Payload::List(list, done) => {
+                let mut out = Vec::with_capacity(CHUNK + CHUNK / 4);
+                *done = list.fill(&this.shared.dataset, &mut out, CHUNK);
+                Some(Bytes::from(out))
+            }
+        };
+        match chunk {
+            Some(bytes) => {
+                this.shared
+                    .bytes_sent
+                    .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                Poll::Ready(Some(Ok(Frame::data(bytes))))
+            }
+            None => {
+                this._in_flight = None;
+                Poll::Ready(None)
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.payload {
+            Payload::Full(b) => b.is_none(),
+            Payload::List(_, done) => *done,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.payload {
+            Payload::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
+            Payload::Full(None) => SizeHint::with_exact(0),
+            Payload::List(..) => SizeHint::default(),
+        }
+    }
+}
+
+/// A response under construction (status, headers, payload), finished by `into_response`.
+struct Reply {
+    status: StatusCode,
+    headers: Vec<(header::HeaderName, HeaderValue)>,
+    payload: Payload,
+}
+
+impl Reply {
+    fn json(status: StatusCode, body: Vec<u8>) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+            payload: Payload::Full(Some(Bytes::from(body))),
+        }
+    }
+
+    fn empty(status: StatusCode) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+            payload: Payload::Full(None),
+        }
+    }
+
+    fn error(status: StatusCode, message: &str, method: &Method, path: &str) -> Reply {
+        let mut out = Vec::with_capacity(160);
+        let mut w = Json::new(&mut out, None);
+        w.vo();
+        w.s("message", message);
+        w.fmt(
+            "documentation_url",
+            format_args!(
+                "https://cloud.google.com/looker/docs/r/err/4.0/{}/{}/{}",
+                status.as_u16(),
+                method.as_str().to_ascii_lowercase(),
+                path.trim_start_matches('/')
+            ),
+        );
+        w.end_o();
+        Reply::json(status, out)
+    }
+
+    fn header(mut self, name: header::HeaderName, value: &str) -> Reply {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            self.headers.push((name, v));
+        }
+        self
+    }
+
+    /// Replaces the body by its first half: invalid JSON with a 200 status.
+    fn malformed(mut self, shared: &Shared) -> Reply {
+        let mut body = Vec::new();
+        match &mut self.payload {
+            Payload::Full(Some(b)) => body.extend_from_slice(b),
+            Payload::Full(None) => {}
+            Payload::List(list, _) => while !list.fill(&shared.dataset, &mut body, usize::MAX) {},
+        }
+        if body.len() < 2 {
+            body = b"{\"message\":".to_vec();
+        } else {
+            body.truncate(body.len() / 2);
+        }
+        self.status = StatusCode::OK;
+        self.payload = Payload::Full(Some(Bytes::from(body)));
+        self
+    }
+
+    fn into_response(self, shared: Arc<Shared>, in_flight: InFlight) -> Response<MockBody> {
+        let is_json = !matches!(self.payload, Payload::Full(None));
+        let mut resp = Response::new(MockBody {
+            payload: self.payload,
+            shared,
+            _in_flight: Some(in_flight),
+        });
+        *resp.status_mut() = self.status;
+        let headers = resp.headers_mut();
+        if is_json {
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        headers.insert(header::SERVER, HeaderValue::from_static("looker-mock"));
+        for (k, v) in self.headers {
+            headers.append(k, v);
+        }
+        resp
+    }
+}
+
+/// Returned by the service to make hyper drop the connection without answering.
+#[derive(Debug, thiserror::Error)]
+#[error("connection reset by fault injection")]
+struct ResetConnection;
+
+// ---------------------------------------------------------------------------------------------
+// routing
+
+/// How a list endpoint pages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Paging {
+    /// No paging: the whole list, whatever the parameters.
+    All,
+    /// limit/offset only (optional).
+    LimitOffset,
+    /// limit/offset plus the deprecated page/per_page.
+    LimitOffsetPages,
+}
+
+#[derive(Debug)]
+enum Route {
+    Login,
+    Logout,
+    List {
+        kind: Kind,
+        paging: Paging,
+        sortable: bool,
+    },
+    Item {
+        kind: Kind,
+        id: String,
+    },
+    Unknown,
+}
+
+fn route(method: &Method, path: &str) -> (Route, &'static str) {
+    if method == Method::DELETE && path == "/api/logout" {
+        return (Route::Logout, "DELETE /logout");
+    }
+    let Some(rest) = path.strip_prefix("/api/4.0") else {
+        return unknown(method);
+    };
+    let rest = rest.trim_end_matches('/');
+    let segs: Vec<&str> = rest.split('/').skip(1).collect();
+    use Paging::*;
+    let list = |kind, paging, sortable| Route::List {
+        kind,
+        paging,
+        sortable,
+    };
+    let item = |kind, id: &str| Route::Item {
+        kind,
+        id: id.to_owned(),
+    };
+    match (method, segs.as_slice()) {
+        (&Method::POST, ["login"]) => (Route::Login, "POST /login"),
+        (&Method::DELETE, ["logout"]) => (Route::Logout, "DELETE /logout"),
+        (&Method::GET, ["users"]) => (list(Kind::User, LimitOffsetPages, true), "GET /users"),
+        (&Method::GET, ["users", id]) => (item(Kind::User, id), "GET /users/{id}"),
+        (&Method::GET, ["looks"]) => (list(Kind::Look, All, false), "GET /looks"),
+        (&Method::GET, ["looks", "search"]) => {
+            (list(Kind::Look, LimitOffsetPages, true), "GET /looks/search")
+        }
+        (&Method::GET, ["looks", id]) => (item(Kind::LookWithQuery, id), "GET /looks/{id}"),
+        (&Method::GET, ["dashboards"]) => (list(Kind::DashboardBase, All, false), "GET /dashboards"),
+        (&Method::GET, ["dashboards", "search"]) => (
+            list(Kind::Dashboard, LimitOffsetPages, true),
+            "GET /dashboards/search",
+        ),
+        (&Method::GET, ["dashboards", id]) => (item(Kind::Dashboard, id), "GET /dashboards/{id}"),
+        (&Method::GET, ["queries", id]) => (item(Kind::Query, id), "GET /queries/{id}"),
+        (&Method::GET, ["projects"]) => (list(Kind::Project, All, false), "GET /projects"),
+        (&Method::GET, ["projects", id]) => (item(Kind::Project, id), "GET /projects/{id}"),
+        (&Method::GET, ["folders"]) => (list(Kind::FolderBase, All, false), "GET /folders"),
+        (&Method::GET, ["folders", "search"]) => {
+            (list(Kind::Folder, LimitOffsetPages, true), "GET /folders/search")
+        }
+        (&Method::GET, ["folders", id]) => (item(Kind::Folder, id), "GET /folders/{id}"),
+        (&Method::GET, ["groups"]) => (list(Kind::Group, LimitOffsetPages, true), "GET /groups"),
+        (&Method::GET, ["groups", id]) => (item(Kind::Group, id), "GET /groups/{id}"),
+        (&Method::GET, ["roles"]) => (list(Kind::Role, All, false), "GET /roles"),
+        (&Method::GET, ["roles", id]) => (item(Kind::Role, id), "GET /roles/{id}"),
+        (&Method::GET, ["lookml_models"]) => {
+            (list(Kind::LookmlModel, LimitOffset, false), "GET /lookml_models")
+        }
+        (&Method::GET, ["lookml_models", id]) => (item(Kind::LookmlModel, id), "GET /lookml_models/{id}"),
+        (&Method::GET, ["scheduled_plans"]) => {
+            (list(Kind::ScheduledPlan, All, false), "GET /scheduled_plans")
+        }
+        (&Method::GET, ["scheduled_plans", id]) => {
+            (item(Kind::ScheduledPlan, id), "GET /scheduled_plans/{id}")
+        }
+        (&Method::GET, ["connections"]) => (list(Kind::Connection, All, false), "GET /connections"),
+        (&Method::GET, ["connections", id]) => (item(Kind::Connection, id), "GET /connections/{id}"),
+        (&Method::GET, ["user_attributes"]) => {
+            (list(Kind::UserAttribute, All, false), "GET /user_attributes")
+        }
+        (&Method::GET, ["user_attributes", id]) => {
+            (item(Kind::UserAttribute, id), "GET /user_attributes/{id}")
+        }
+        _ => unknown(method),
+    }
+}
+
+fn unknown(method: &Method) -> (Route, &'static str) {
+    let template = match *method {
+        Method::GET => "GET (unknown)",
+        Method::POST => "POST (unknown)",
+        Method::PUT => "PUT (unknown)",
+        Method::PATCH => "PATCH (unknown)",
+        Method::DELETE => "DELETE (unknown)",
+        _ => "OTHER (unknown)",
+    };
+    (Route::Unknown, template)
+}
+
+// ---------------------------------------------------------------------------------------------
+// handling
+
+async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<MockBody>, ResetConnection> {
+    let in_flight = InFlight::start(&shared);
+    shared.total_requests.fetch_add(1, Ordering::Relaxed);
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let target = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| path.clone(), |pq| pq.as_str().to_owned());
+    let (route, template) = route(&method, &path);
+    shared.count_endpoint(template);
+    let fault = shared.fault_for(&target);
+    if !shared.config.latency.is_zero() {
+        tokio::time::sleep(shared.config.latency).await;
+    }
+    let api_path = path.strip_prefix("/api/4.0").unwrap_or(&path).to_owned();
+    let mut malformed = false;
+    if let Some(kind) = fault {
+        shared.faults_served.fetch_add(1, Ordering::Relaxed);
+        match kind {
+            FaultKind::Reset => return Err(ResetConnection),
+            FaultKind::Slow(delay) => tokio::time::sleep(delay).await,
+            FaultKind::Malformed => malformed = true,
+            FaultKind::Status { status, retry_after } => {
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+                let message = match status.as_u16() {
+                    429 => "Too many requests. Please try again later.",
+                    502 => "Bad Gateway",
+                    503 => "Service Unavailable",
+                    504 => "Gateway Timeout",
+                    _ => "An error has occurred.",
+                };
+                let mut reply = Reply::error(status, message, &method, &api_path);
+                match retry_after {
+                    Some(RetryAfter::Seconds(s)) => {
+                        reply = reply.header(header::RETRY_AFTER, &s.to_string());
+                    }
+                    Some(RetryAfter::HttpDate(after)) => {
+                        let at = SystemTime::now() + after;
+                        reply = reply.header(header::RETRY_AFTER, &httpdate::fmt_http_date(at));
+                    }
+                    None => {}
+                }
+                return Ok(reply.into_response(shared, in_flight));
+            }
+        }
+    }
+    let reply = respond(&shared, route, req, &method, &api_path).await;
+    let reply = if malformed {
+        reply.malformed(&shared)
+    } else {
+        reply
+    };
+    Ok(reply.into_response(shared, in_flight))
+}
+
+async fn respond(
+    shared: &Arc<Shared>,
+    route: Route,
+    req: Request<Incoming>,
+    method: &Method,
+    api_path: &str,
+) -> Reply {
+    let query = req.uri().query().unwrap_or("").to_owned();
+    match route {
+        Route::Unknown => Reply::error(StatusCode::NOT_FOUND, "Not found", method, api_path),
+        Route::Login => login(shared, req, &query, method, api_path).await,
+        Route::Logout => {
+            let Some(token) = shared.authorized(&req) else {
+                return unauthorized(shared, method, api_path);
+            };
+            if let Ok(mut tokens) = shared.tokens.lock() {
+                tokens.remove(&token);
+            }
+            shared.logouts.fetch_add(1, Ordering::Relaxed);
+            Reply::empty(StatusCode::NO_CONTENT)
+        }
+        Route::Item { kind, id } => {
+            if shared.authorized(&req).is_none() {
+                return unauthorized(shared, method, api_path);
+            }
+            let params = Params::parse(&query);
+            let Some(index) = shared.dataset.index_of(kind.res(), &id) else {
+                return Reply::error(StatusCode::NOT_FOUND, "Not found", method, api_path);
+            };
+            let sel = params.get("fields").and_then(Sel::parse);
+            let body = render_one(&shared.dataset, kind, index, sel.as_ref());
+            Reply::json(StatusCode::OK, body)
+        }
+        Route::List {
+            kind,
+            paging,
+            sortable,
+        } => {
+            if shared.authorized(&req).is_none() {
+                return unauthorized(shared, method, api_path);
+            }
+            let params = Params::parse(&query);
+            list(shared, &params, kind, paging, sortable, method, api_path)
+        }
+    }
+}
+
+fn unauthorized(shared: &Shared, method: &Method, api_path: &str) -> Reply {
+    shared.unauthorized.fetch_add(1, Ordering::Relaxed);
+    Reply::error(
+        StatusCode::UNAUTHORIZED,
+        "Requires authentication.",
+        method,
+        api_path,
+    )
+}
+
+async fn login(
+    shared: &Arc<Shared>,
+    req: Request<Incoming>,
+    query: &str,
+    method: &Method,
+    api_path: &str,
+) -> Reply {
+    let body = match http_body_util::Limited::new(req.into_body(), MAX_BODY)
+        .collect()
+        .await
+    {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            return Reply::error(
+                StatusCode::BAD_REQUEST,
+                "Request body too large or unreadable",
+                method,
+                api_path,
+            );
+        }
+    };
+    let form = Params::parse(&String::from_utf8_lossy(&body));
+    let from_query = Params::parse(query);
+    let client_id = form.get("client_id").or_else(|| from_query.get("client_id"));
+    let client_secret = form
+        .get("client_secret")
+        .or_else(|| from_query.get("client_secret"));
+    if client_id != Some(shared.config.client_id.as_str())
+        || client_secret != Some(shared.config.client_secret.as_str())
+    {
+        return Reply::error(StatusCode::NOT_FOUND, "Not found", method, api_path);
+    }
+    let token = shared.issue_token();
+    shared.logins.fetch_add(1, Ordering::Relaxed);
+    let mut out = Vec::with_capacity(128);
+    let mut w = Json::new(&mut out, None);
+    w.vo();
+    w.s("access_token", &token);
+    w.s("token_type", "Bearer");
+    w.i("expires_in", shared.config.token_ttl.as_secs() as i64);
+    w.n("refresh_token");
+    w.end_o();
+    Reply::json(StatusCode::OK, out)
+}
+
+fn list(
+    shared: &Arc<Shared>,
+    params: &Params,
+    kind: Kind,
+    paging: Paging,
+    sortable: bool,
+    method: &Method,
+    api_path: &str,
+) -> Reply {
+    let dataset = &shared.dataset;
+    let res = kind.res();
+    // Only soft-deleted content would match `deleted=true`, and the mock has none.
+    if params.get("deleted") == Some("true") && matches!(res, Res::Looks | Res::Dashboards) {
+        return Reply::json(StatusCode::OK, b"[]".to_vec());
+    }
+    let mut order = Order::Asc;
+    let mut total = dataset.len(res);
+    if res == Res::ScheduledPlans && params.get("all_users") != Some("true") {
+        let mine = dataset.api_user_plans();
+        total = mine.len();
+        order = Order::Explicit(mine);
+    } else if sortable && let Some(sorts) = params.get("sorts") {
+        let sorts = sorts.trim();
+        let desc_id = sorts.split_whitespace().collect::<Vec<_>>().as_slice() == ["id", "desc"];
+        if desc_id {
+            order = Order::Desc;
+        } else if let Some(explicit) = dataset.sort_order(res, sorts) {
+            order = Order::Explicit(explicit);
+        }
+    }
+    let (start, end, limit) = match page_window(params, paging, total) {
+        Ok(w) => w,
+        Err(message) => {
+            return Reply::error(StatusCode::BAD_REQUEST, &message, method, api_path);
+        }
+    };
+    let sel = params.get("fields").and_then(Sel::parse);
+    let returned = end - start;
+    let mut reply = Reply {
+        status: StatusCode::OK,
+        headers: Vec::new(),
+        payload: Payload::List(
+            Box::new(ListGen {
+                kind,
+                sel,
+                order,
+                total,
+                pos: start,
+                end,
+                started: false,
+                written: 0,
+                closed: false,
+            }),
+            false,
+        ),
+    };
+    if let Some(limit) = limit {
+        reply = reply
+            .header(
+                header::LINK,
+                &links(shared, api_path, params, limit, start, returned, total),
+            )
+            .header(
+                header::HeaderName::from_static("x-total-count"),
+                &total.to_string(),
+            );
+    }
+    reply
+}
+
+/// The window `[start, end)` of a list of `total` items, and the page size when paging was asked.
+fn page_window(
+    params: &Params,
+    paging: Paging,
+    total: usize,
+) -> Result<(usize, usize, Option<usize>), String> {
+    let num = |name: &str| -> Result<Option<usize>, String> {
+        match params.get(name) {
+            None | Some("") => Ok(None),
+            Some(v) => v
+                .parse::<i64>()
+                .map(|n| Some(n.max(0) as usize))
+                .map_err(|_| format!("Invalid value for {name}: {v:?} is not an integer")),
+        }
+    };
+    if paging == Paging::All {
+        return Ok((0, total, None));
+    }
+    let limit = num("limit")?;
+    let offset = num("offset")?;
+    let (start, size) = if limit.is_some() || offset.is_some() {
+        (offset.unwrap_or(0), limit)
+    } else if paging == Paging::LimitOffsetPages
+        && let Some(per_page) = num("per_page")?
+    {
+        let page = num("page")?.unwrap_or(1).max(1);
+        ((page - 1).saturating_mul(per_page), Some(per_page))
+    } else {
+        (0, None)
+    };
+    let start = start.min(total);
+    let end = match size {
+        Some(size) => start.saturating_add(size).min(total),
+        None => total,
+    };
+    Ok((start, end, size))
+}
+
+/// The `Link` header: `first`, `next` (when the page was full), `prev`, `last`.
+fn links(
+    shared: &Shared,
+    api_path: &str,
+    params: &Params,
+    limit: usize,
+    start: usize,
+    returned: usize,
+    total: usize,
+) -> String {
+    let base: String = params
+        .pairs
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "limit" | "offset" | "page" | "per_page"))
+        .map(|(k, v)| format!("{}={}&", encode(k), encode(v)))
+        .collect();
+    let url = |offset: usize| {
+        format!(
+            "<{}/api/4.0{}?{}limit={}&offset={}>",
+            shared.base_url, api_path, base, limit, offset
+        )
+    };
+    let mut parts = vec![format!("{}; rel=\"first\"", url(0))];
+    if returned == limit && limit > 0 {
+        parts.push(format!("{}; rel=\"next\"", url(start + limit)));
+    }
+    if start > 0 {
+        parts.push(format!("{}; rel=\"prev\"", url(start.saturating_sub(limit))));
+    }
+    if limit > 0 {
+        let last = total.saturating_sub(1) / limit * limit;
+        parts.push(format!("{}; rel=\"last\"", url(last)));
+    }
+    parts.join(", ")
+}
+
+// ---------------------------------------------------------------------------------------------
+// query strings and forms
+
+/// Decoded `application/x-www-form-urlencoded` pairs (query strings and login forms).
+#[derive(Debug, Default)]
+struct Params {
+    pairs: Vec<(String, String)>,
+}
+
+impl Params {
+    fn parse(s: &str) -> Params {
+        let pairs = s
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                (decode(k), decode(v))
+            })
+            .collect();
+        Params { pairs }
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+}
+
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = |b: u8| (b as char).to_digit(16);
+                match (
+                    bytes.get(i + 1).and_then(|&b| hex(b)),
+                    bytes.get(i + 2).and_then(|&b| hex(b)),
+                ) {
+                    (Some(h), Some(l)) => {
+                        out.push((h * 16 + l) as u8);
+                        i += 2;
+                    }
+                    _ => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b',' | b'(' | b')' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            b => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_forms() {
+        assert_eq!(decode("a+b%20c%2Cd"), "a b c,d");
+        assert_eq!(decode("100%"), "100%");
+        assert_eq!(decode("%zz"), "%zz");
+        let p = Params::parse("sorts=updated_at+desc%2Cid&limit=5");
+        assert_eq!(p.get("sorts"), Some("updated_at desc,id"));
+        assert_eq!(p.get("limit"), Some("5"));
+    }
+
+    #[test]
+    fn windows() {
+        let p = Params::parse("limit=10&offset=95&page=1&per_page=3");
+        assert_eq!(
+            page_window(&p, Paging::LimitOffsetPages, 100),
+            Ok((95, 100, Some(10)))
+        );
+        let p = Params::parse("page=2&per_page=30");
+        assert_eq!(
+            page_window(&p, Paging::LimitOffsetPages, 100),
+            Ok((30, 60, Some(30)))
+        );
+        assert_eq!(page_window(&p, Paging::LimitOffset, 100), Ok((0, 100, None)));
+        assert_eq!(page_window(&p, Paging::All, 100), Ok((0, 100, None)));
+        let p = Params::parse("limit=x");
+        assert!(page_window(&p, Paging::LimitOffset, 100).is_err());
+    }
 }
