@@ -1,1 +1,3 @@
 //! Configuration, state and orchestration of extract, normalize and load.
+
+pub mod config;

@@ -1,0 +1,422 @@
+//! The Looker source settings (`[sources.looker_data_source]`) and per-resource hints.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+use super::error::{ConfigError, Origin, UnknownName};
+use super::keys::{self, SOURCE_SECTION, env_name, source_sections};
+use super::resolve::{Lookup, Resolver, check_resource_name, under};
+use super::value::{self, Raw, invalid, redact_url};
+
+/// Settings of the Looker source, from `[sources.looker_data_source]` (or dlt's other section
+/// paths, see the module documentation) and `SOURCES__LOOKER_DATA_SOURCE__<KEY>`.
+///
+/// Every field is optional here: `--demo` fills the connection from the built-in mock, and the
+/// extractor applies its defaults to unset tuning knobs. [`LookerConfig::require_credentials`]
+/// returns the connection or an error naming the key to set.
+///
+/// `Debug` never shows `client_secret` or `access_token`.
+#[derive(Debug, Clone, Default)]
+pub struct LookerConfig {
+    /// The instance URL, e.g. `https://acme.cloud.looker.com` (`base_url`). An `http(s)` URL of
+    /// a host, with an optional port (the legacy API port 19999 works) and an optional API path,
+    /// without user info, query or fragment.
+    pub base_url: Option<Url>,
+    /// API3 client id (`client_id`), from Looker's Admin → Users → API keys.
+    pub client_id: Option<String>,
+    /// API3 client secret (`client_secret`, secret: secrets.toml or the environment only).
+    pub client_secret: Option<SecretString>,
+    /// A pre-issued API access token (`access_token`, secret), used instead of logging in with
+    /// `client_id`/`client_secret`. It cannot be renewed, so a run fails once it expires. When
+    /// the key pair is also set, the key pair is used.
+    pub access_token: Option<SecretString>,
+    /// Resources to extract (`resources`), e.g. `["users", "looks"]`; the environment form is a
+    /// Python/JSON list literal or a comma list. Unset: the default set.
+    pub resources: Option<Vec<String>>,
+    /// Items per page on paged endpoints (`page_size`, at least 1). Unset: the extractor's default.
+    pub page_size: Option<u32>,
+    /// Attempts per request, the first included (`max_attempts`, at least 1; dlt's
+    /// `request_max_attempts`). Unset: 5.
+    pub max_attempts: Option<u32>,
+    /// Time limit for one request attempt (`request_timeout`, seconds, more than zero).
+    /// Unset: 60 s.
+    pub request_timeout: Option<Duration>,
+    /// Longest wait between two attempts, also the cap on `Retry-After` (`max_retry_delay`,
+    /// seconds). Unset: 300 s.
+    pub max_retry_delay: Option<Duration>,
+    /// Most requests in flight at once for the whole run (`concurrency`, at least 1).
+    /// Unset: the extractor's default.
+    pub concurrency: Option<usize>,
+}
+
+/// How to authenticate to Looker.
+///
+/// `Debug` never shows the secret or the token.
+#[derive(Debug, Clone)]
+pub enum LookerAuth {
+    /// Log in with an API3 key pair; the token is renewed as needed.
+    ClientCredentials {
+        /// API3 client id.
+        client_id: String,
+        /// API3 client secret.
+        client_secret: SecretString,
+    },
+    /// Use a pre-issued token as is.
+    AccessToken(SecretString),
+}
+
+/// A complete, checked Looker connection.
+#[derive(Debug, Clone)]
+pub struct LookerCredentials {
+    /// The instance URL.
+    pub base_url: Url,
+    /// How to authenticate.
+    pub auth: LookerAuth,
+}
+
+fn looker_missing(key: &str, file: &'static str) -> ConfigError {
+    ConfigError::Missing {
+        key: key.to_owned(),
+        section: SOURCE_SECTION.to_owned(),
+        file,
+        env: env_name(&["sources", keys::SOURCE_NAME, key]),
+        alternative: None,
+    }
+}
+
+impl LookerConfig {
+    /// The connection, or [`ConfigError::Missing`] naming the first absent key (`base_url`,
+    /// then `client_id`, then `client_secret`) with its TOML section and environment variable.
+    /// With `access_token` set, `client_id` and `client_secret` are not needed.
+    pub fn require_credentials(&self) -> Result<LookerCredentials, ConfigError> {
+        let base_url = self
+            .base_url
+            .clone()
+            .ok_or_else(|| looker_missing("base_url", "config.toml"))?;
+        let auth = match (&self.client_id, &self.client_secret, &self.access_token) {
+            (Some(client_id), Some(client_secret), _) => LookerAuth::ClientCredentials {
+                client_id: client_id.clone(),
+                client_secret: client_secret.clone(),
+            },
+            (None, _, Some(token)) | (Some(_), None, Some(token)) => LookerAuth::AccessToken(token.clone()),
+            (None, _, None) => return Err(looker_missing("client_id", "secrets.toml")),
+            (Some(_), None, None) => return Err(looker_missing("client_secret", "secrets.toml")),
+        };
+        Ok(LookerCredentials { base_url, auth })
+    }
+}
+
+/// How rows of a resource are written to its table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WriteDisposition {
+    /// Add the rows to the table.
+    Append,
+    /// Replace the table's content with the rows.
+    Replace,
+    /// Upsert by primary key (delete-insert).
+    Merge,
+}
+
+impl WriteDisposition {
+    const NAMES: &'static [&'static str] = &["append", "replace", "merge"];
+
+    /// The dlt name: `append`, `replace` or `merge`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            WriteDisposition::Append => "append",
+            WriteDisposition::Replace => "replace",
+            WriteDisposition::Merge => "merge",
+        }
+    }
+}
+
+impl fmt::Display for WriteDisposition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for WriteDisposition {
+    type Err = UnknownName;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "append" => Ok(WriteDisposition::Append),
+            "replace" => Ok(WriteDisposition::Replace),
+            "merge" => Ok(WriteDisposition::Merge),
+            _ => Err(UnknownName::new("write disposition", s.trim(), Self::NAMES)),
+        }
+    }
+}
+
+/// Hints for one resource, from `[sources.looker_data_source.resources.<name>]` or
+/// `SOURCES__LOOKER_DATA_SOURCE__RESOURCES__<NAME>__<HINT>`. They override the resource's
+/// defaults in the catalogue. More hints (merge_key, max_table_nesting, columns) will join;
+/// until then setting them is an error rather than silently ignored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ResourceHints {
+    /// `write_disposition`: `append`, `replace` or `merge`.
+    pub write_disposition: Option<WriteDisposition>,
+    /// `primary_key`: a column name or a list of them (`"id"`, `["a", "b"]`, or in the
+    /// environment `a,b` / `'["a","b"]'`).
+    pub primary_key: Option<Vec<String>>,
+}
+
+/// Candidate paths for a source key, most specific first.
+fn source_candidates(tail: &[&str]) -> Vec<Vec<String>> {
+    under(&source_sections(), tail)
+}
+
+fn source_key(key: &str) -> String {
+    format!("{SOURCE_SECTION}.{key}")
+}
+
+const SCOPED: Lookup = Lookup {
+    secret: false,
+    scoped: true,
+};
+const SCOPED_SECRET: Lookup = Lookup {
+    secret: true,
+    scoped: true,
+};
+
+/// Finds a source key along dlt's section paths. A `resources` table holds per-resource
+/// hints, not the selection, so it is skipped.
+fn lookup_source<'a>(
+    res: &Resolver<'a>,
+    key: &str,
+    lookup: Lookup,
+) -> Result<Option<(Raw<'a>, Origin)>, ConfigError> {
+    res.find(&source_candidates(&[key]), lookup, |_, raw, _| {
+        Ok((!(key == "resources" && raw.is_table())).then_some(raw))
+    })
+}
+
+/// One source setting: the flag if given (as text, checked by the same rules), otherwise the
+/// first provider that has it. Records where it came from.
+fn source_setting<T>(
+    res: &Resolver<'_>,
+    key: &'static str,
+    lookup: Lookup,
+    flag: Option<(String, &'static str)>,
+    convert: impl Fn(&str, &Origin, Raw<'_>) -> Result<T, ConfigError>,
+    origins: &mut BTreeMap<String, Origin>,
+) -> Result<Option<T>, ConfigError> {
+    let full = source_key(key);
+    let (value, origin) = if let Some((text, flag)) = flag {
+        let origin = Origin::CommandLine { flag };
+        (convert(&full, &origin, Raw::Text(&text))?, origin)
+    } else if let Some((raw, origin)) = lookup_source(res, key, lookup)? {
+        (convert(&full, &origin, raw)?, origin)
+    } else {
+        return Ok(None);
+    };
+    origins.insert(full, origin);
+    Ok(Some(value))
+}
+
+fn seconds_text(d: Duration) -> String {
+    d.as_secs_f64().to_string()
+}
+
+/// Resolves the Looker source settings, with the flags in `overrides` on top.
+pub(crate) fn resolve_looker(
+    res: &Resolver<'_>,
+    overrides: &super::Overrides,
+    origins: &mut BTreeMap<String, Origin>,
+) -> Result<LookerConfig, ConfigError> {
+    let secret = |k: &str, o: &Origin, r: Raw<'_>| value::to_string(k, o, r, true).map(SecretString::from);
+    Ok(LookerConfig {
+        base_url: source_setting(res, "base_url", SCOPED, None, parse_base_url, origins)?,
+        client_id: source_setting(
+            res,
+            "client_id",
+            SCOPED,
+            None,
+            |k, o, r| value::to_string(k, o, r, false),
+            origins,
+        )?,
+        client_secret: source_setting(res, "client_secret", SCOPED_SECRET, None, secret, origins)?,
+        access_token: source_setting(res, "access_token", SCOPED_SECRET, None, secret, origins)?,
+        resources: source_setting(
+            res,
+            "resources",
+            SCOPED,
+            overrides
+                .resources
+                .as_ref()
+                .map(|list| (list.join(","), "--resources")),
+            |k, o, r| {
+                let list = value::to_list(k, o, r)?;
+                check_resources(k, o, r, list)
+            },
+            origins,
+        )?,
+        page_size: source_setting(
+            res,
+            "page_size",
+            SCOPED,
+            overrides.page_size.map(|v| (v.to_string(), "--page-size")),
+            |k, o, r| value::to_int::<u32>(k, o, r, 1),
+            origins,
+        )?,
+        max_attempts: source_setting(
+            res,
+            "max_attempts",
+            SCOPED,
+            overrides.max_attempts.map(|v| (v.to_string(), "--max-attempts")),
+            |k, o, r| value::to_int::<u32>(k, o, r, 1),
+            origins,
+        )?,
+        request_timeout: source_setting(
+            res,
+            "request_timeout",
+            SCOPED,
+            overrides
+                .request_timeout
+                .map(|d| (seconds_text(d), "--request-timeout")),
+            |k, o, r| value::to_seconds(k, o, r, false),
+            origins,
+        )?,
+        max_retry_delay: source_setting(
+            res,
+            "max_retry_delay",
+            SCOPED,
+            overrides
+                .max_retry_delay
+                .map(|d| (seconds_text(d), "--max-retry-delay")),
+            |k, o, r| value::to_seconds(k, o, r, true),
+            origins,
+        )?,
+        concurrency: source_setting(
+            res,
+            "concurrency",
+            SCOPED,
+            overrides.concurrency.map(|v| (v.to_string(), "--concurrency")),
+            |k, o, r| value::to_int::<usize>(k, o, r, 1),
+            origins,
+        )?,
+    })
+}
+
+fn parse_base_url(key: &str, origin: &Origin, raw: Raw<'_>) -> Result<Url, ConfigError> {
+    let text = value::to_string(key, origin, raw, false)?;
+    let expected =
+        |why: &str| format!("the URL of the Looker instance, like https://acme.cloud.looker.com ({why})");
+    let url = Url::parse(&text).map_err(|e| invalid(key, origin, raw, false, expected(&e.to_string())))?;
+    let why = if url.scheme() != "https" && url.scheme() != "http" {
+        Some("it must start with https:// or http://")
+    } else if url.host_str().is_none_or(str::is_empty) {
+        Some("it has no host")
+    } else if !url.username().is_empty() || url.password().is_some() {
+        Some("it must not carry user info: put the API keys in client_id and client_secret")
+    } else if url.query().is_some() || url.fragment().is_some() {
+        Some("it must not have a query or fragment")
+    } else {
+        None
+    };
+    match why {
+        Some(why) => Err(ConfigError::Invalid {
+            key: key.to_owned(),
+            origin: origin.clone(),
+            value: format!("{:?}", redact_url(&text)),
+            expected: expected(why),
+        }),
+        None => Ok(url),
+    }
+}
+
+/// Checks resource names, drops duplicates (keeping the first), and refuses an empty list.
+fn check_resources(
+    key: &str,
+    origin: &Origin,
+    raw: Raw<'_>,
+    list: Vec<String>,
+) -> Result<Vec<String>, ConfigError> {
+    let mut out: Vec<String> = Vec::with_capacity(list.len());
+    for name in list {
+        let name = name.trim().to_owned();
+        check_resource_name(key, origin, &name)?;
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    if out.is_empty() {
+        return Err(invalid(
+            key,
+            origin,
+            raw,
+            false,
+            "at least one resource name (leave the key out to extract the default set)",
+        ));
+    }
+    Ok(out)
+}
+
+/// Resolves per-resource hints for every resource that has any, in any provider.
+pub(crate) fn resolve_hints(
+    res: &Resolver<'_>,
+    origins: &mut BTreeMap<String, Origin>,
+) -> Result<BTreeMap<String, ResourceHints>, ConfigError> {
+    let mut all = BTreeMap::new();
+    for name in res.hinted_resources() {
+        let base = format!("{SOURCE_SECTION}.resources.{name}");
+        let candidates = |hint: &str| source_candidates(&["resources", &name, hint]);
+        let mut hints = ResourceHints::default();
+        let mut first_origin = None;
+
+        let key = format!("{base}.write_disposition");
+        if let Some((wd, origin)) = res.find(&candidates("write_disposition"), SCOPED, |_, raw, o| {
+            if raw.is_table() {
+                return Ok(None);
+            }
+            let text = value::to_string(&key, o, raw, false)?;
+            text.parse::<WriteDisposition>()
+                .map(Some)
+                .map_err(|e| invalid(&key, o, raw, false, e.expected()))
+        })? {
+            hints.write_disposition = Some(wd);
+            first_origin.get_or_insert_with(|| origin.clone());
+            origins.insert(key, origin);
+        }
+
+        let key = format!("{base}.primary_key");
+        if let Some((pk, origin)) = res.find(&candidates("primary_key"), SCOPED, |_, raw, o| {
+            if raw.is_table() {
+                return Ok(None);
+            }
+            let list = value::to_list(&key, o, raw)?;
+            if list.is_empty() {
+                return Err(invalid(&key, o, raw, false, "at least one column name"));
+            }
+            Ok(Some(list))
+        })? {
+            hints.primary_key = Some(pk);
+            first_origin.get_or_insert_with(|| origin.clone());
+            origins.insert(key, origin);
+        }
+
+        if let Some(origin) = first_origin {
+            // Names under looker-load's own sections were checked already; this catches those
+            // under the shared `[sources.resources]`.
+            check_resource_name(&base, &origin, &name)?;
+            all.insert(name, hints);
+        }
+    }
+    Ok(all)
+}
+
+/// Debug-safe view of a secret: whether it is set.
+pub(crate) fn secret_state(secret: &Option<SecretString>) -> &'static str {
+    match secret {
+        Some(s) if !s.expose_secret().is_empty() => "set (hidden)",
+        _ => "not set",
+    }
+}
