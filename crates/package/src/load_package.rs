@@ -1,7 +1,7 @@
 //! Load packages: `load/new/<id>` (being written), `load/normalized/<id>` (pending), `load/loaded/<id>`
 //! (archived), and the job files inside them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io;
@@ -312,7 +312,7 @@ impl NewPackage {
         let new_jobs = self.dir.join(JobState::New.folder());
         let mut jobs = BTreeMap::new();
         let mut paths = Vec::new();
-        let mut known_files = Vec::new();
+        let mut known_files = HashSet::new();
         for entry in fsutil::list_dir(&new_jobs)? {
             let name = JobFileName::parse(&entry.name)
                 .map_err(|e| Error::corrupt(&entry.path, format!("not a job file: {e}")))?;
@@ -328,10 +328,10 @@ impl NewPackage {
                     bytes,
                 },
             );
-            known_files.push(entry.name);
+            known_files.insert(entry.name);
             paths.push(entry.path);
         }
-        if let Some(unknown) = info.job_rows.keys().find(|k| !known_files.contains(k)) {
+        if let Some(unknown) = info.job_rows.keys().find(|k| !known_files.contains(k.as_str())) {
             return Err(Error::UnknownJob {
                 load_id: self.load_id.clone(),
                 job: unknown.clone(),
@@ -525,6 +525,13 @@ impl NormalizedPackage {
                 job: job.file_name(),
                 expected: "started or new",
                 actual: job.state,
+            });
+        }
+        let source = self.inner.dir.join(job.state.folder()).join(job.name.file_name());
+        if !fsutil::exists(&source) {
+            return Err(Error::NotFound {
+                what: "job file",
+                path: source,
             });
         }
         let exception = self
