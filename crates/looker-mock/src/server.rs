@@ -350,6 +350,10 @@ impl Body for MockBody {
                 this.shared
                     .bytes_sent
                     .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                if this.is_end_stream() {
+                    // The response is complete once its last bytes are handed to hyper.
+                    this._in_flight = None;
+                }
                 Poll::Ready(Some(Ok(Frame::data(bytes))))
             }
             None => {
@@ -876,8 +880,8 @@ fn links(
     if start > 0 {
         parts.push(format!("{}; rel=\"prev\"", url(start.saturating_sub(limit))));
     }
-    if limit > 0 {
-        let last = total.saturating_sub(1) / limit * limit;
+    if let Some(pages) = total.saturating_sub(1).checked_div(limit) {
+        let last = pages * limit;
         parts.push(format!("{}; rel=\"last\"", url(last)));
     }
     parts.join(", ")

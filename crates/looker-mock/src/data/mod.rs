@@ -137,8 +137,8 @@ impl Rng {
         self.below(100) < percent
     }
 
-    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
+    pub(crate) fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len() as u64) as usize]
     }
 
     pub(crate) fn idx(&mut self, len: usize) -> usize {
@@ -510,7 +510,8 @@ impl Dataset {
 
     /// The personal folder of user `u`, if they have one.
     pub(crate) fn personal_folder(&self, u: u64) -> Option<u64> {
-        ((u - 1) % USERS_PER_PERSONAL_FOLDER == 0)
+        (u - 1)
+            .is_multiple_of(USERS_PER_PERSONAL_FOLDER)
             .then(|| FIRST_PERSONAL_FOLDER + (u - 1) / USERS_PER_PERSONAL_FOLDER)
             .filter(|&f| f <= self.folders)
     }

@@ -162,7 +162,7 @@ fn user_attrs(d: &Dataset, id: u64) -> UserA {
         last,
         avatar,
         disabled: r.chance(4),
-        locale: *r.pick(vocab::LOCALES),
+        locale: r.pick(vocab::LOCALES),
         service: id != 1 && r.chance(1),
         created,
         logged_in,
@@ -245,7 +245,7 @@ fn user(d: &Dataset, id: u64, w: &mut Json<'_, '_>) {
         w.s("type", "api3");
         w.s(
             "purpose",
-            if id % 2 == 0 {
+            if id.is_multiple_of(2) {
                 "dbt exposures sync"
             } else {
                 "Looker → warehouse export 📦"
@@ -306,7 +306,7 @@ fn user(d: &Dataset, id: u64, w: &mut Json<'_, '_>) {
     w.s("last_name", u.last_name());
     w.s("locale", u.locale);
     w.strs("looker_versions", &vocab::LOOKER_VERSIONS[..u.versions]);
-    w.b("models_dir_validated", id % 3 != 0);
+    w.b("models_dir_validated", !id.is_multiple_of(3));
     w.oid("personal_folder_id", d.personal_folder(id));
     w.b("presumed_looker_employee", false);
     w.ids("role_ids", &u.roles[..u.n_roles]);
@@ -467,7 +467,7 @@ fn query_attrs(d: &Dataset, qid: u64) -> QueryA {
         fill: r.chance(20),
         filters,
         sort_desc: r.chance(70),
-        limit: *r.pick(&["500", "500", "5000", "1000", ""]),
+        limit: r.pick(&["500", "500", "5000", "1000", ""]),
         column_limit: r.chance(60),
         total: r.chance(30),
         row_total: r.chance(10),
@@ -478,7 +478,7 @@ fn query_attrs(d: &Dataset, qid: u64) -> QueryA {
         dynamic_fields: r.chance(15),
         slug: r.token(),
         client_id: r.token(),
-        tz: *r.pick(vocab::TIMEZONES),
+        tz: r.pick(vocab::TIMEZONES),
     }
 }
 
@@ -836,7 +836,7 @@ fn dash_attrs(d: &Dataset, id: u64) -> DashA {
         favorites: r.below(40) as i64,
         hidden: r.chance(3),
         refresh: r.chance(20),
-        tz: *r.pick(vocab::TIMEZONES),
+        tz: r.pick(vocab::TIMEZONES),
         certified: r.chance(10).then(|| when(&mut r, updated, T_NOW)),
         favorite_id: r.chance(20).then(|| 80_000 + id),
         slug: r.token(),
@@ -857,7 +857,21 @@ impl DashA {
 
 /// The dashboard filters a dashboard may carry: (name, model, explore, dimension, default, label,
 /// field type, timeframe, ui type, ui display).
-const DASH_FILTERS: &[(&str, usize, &str, &str, &str, &str, &str, bool, &str, &str)] = &[
+/// (name, model, explore, dimension, default, label, field type, timeframe, ui type, ui display)
+type DashFilter = (
+    &'static str,
+    usize,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    bool,
+    &'static str,
+    &'static str,
+);
+
+const DASH_FILTERS: &[DashFilter] = &[
     (
         "Date",
         0,
@@ -1241,8 +1255,8 @@ fn plan(d: &Dataset, id: u64, w: &mut Json<'_, '_>) {
     let updated = when(&mut r, created, T_NOW);
     let enabled = r.chance(85);
     let last_run = (enabled && r.chance(90)).then(|| T_NOW - r.below(7) as i64 * DAY + 7 * 3600);
-    let crontab = *r.pick(CRONTABS);
-    let tz = *r.pick(vocab::TIMEZONES);
+    let crontab = r.pick(CRONTABS);
+    let tz = r.pick(vocab::TIMEZONES);
     let n_dest = 1 + r.below(2);
     let title = match target {
         PlanTarget::Look(l) => Some(look_attrs(d, l).title()),
@@ -1398,7 +1412,7 @@ fn project(index: usize, w: &mut Json<'_, '_>) {
 }
 
 fn group(d: &Dataset, id: u64, w: &mut Json<'_, '_>) {
-    let external = id > 2 && id % 3 == 0;
+    let external = id > 2 && id.is_multiple_of(3);
     w.vo();
     w.raw("can", CAN_GROUP);
     w.b("can_add_to_content_metadata", true);
