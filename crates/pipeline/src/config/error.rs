@@ -166,7 +166,7 @@ impl UnknownName {
         }
     }
 
-    /// The accepted names, with a suggestion, as used in [`ConfigError::Invalid::expected`].
+    /// The accepted names, with a suggestion, as used in the `expected` text of `ConfigError::Invalid`.
     pub(crate) fn expected(&self) -> String {
         format!(
             "one of {}{}",

@@ -184,6 +184,14 @@ impl<'a> Resolver<'a> {
                 {
                     names.insert((*resource).to_owned());
                 }
+                // The shared `[sources]` level, read like the TOML form.
+                if let [sources, resources, resource, field] = view.as_slice()
+                    && sources == "sources"
+                    && resources == "resources"
+                    && HINT_KEYS.contains(&field.as_str())
+                {
+                    names.insert(resource.clone());
+                }
             }
         }
         names
