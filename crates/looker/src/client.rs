@@ -59,6 +59,14 @@ struct Token {
     generation: u64,
 }
 
+/// A successful GET.
+#[derive(Debug)]
+pub(crate) struct Fetched {
+    pub(crate) body: Bytes,
+    /// `X-Total-Count`, when the server sent it: a hint only (Looker documents it as alpha).
+    pub(crate) total_count: Option<u64>,
+}
+
 /// What a request sends besides method and URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -147,8 +155,15 @@ impl Client {
     }
 
     /// An authenticated GET, retried; the body of a 2xx answer. `requests` counts every attempt.
-    pub(crate) async fn get(&self, url: &Url, requests: &AtomicU64) -> Result<Bytes, ExtractError> {
-        self.execute(Method::GET, url, Mode::Authed, None, requests).await
+    pub(crate) async fn get(&self, url: &Url, requests: &AtomicU64) -> Result<Fetched, ExtractError> {
+        let (body, headers) = self
+            .execute(Method::GET, url, Mode::Authed, None, requests)
+            .await?;
+        let total_count = headers
+            .get("x-total-count")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok());
+        Ok(Fetched { body, total_count })
     }
 
     /// `DELETE /logout` when this client logged in; best effort, failures logged at debug.
@@ -181,10 +196,7 @@ impl Client {
     async fn token(&self) -> Result<Token, ExtractError> {
         let mut state = self.token.lock().await;
         if let Credentials::AccessToken(token) = &self.credentials {
-            let value = state
-                .token
-                .get_or_insert_with(|| Arc::new(token.clone()))
-                .clone();
+            let value = state.token.get_or_insert_with(|| Arc::new(token.clone())).clone();
             return Ok(Token {
                 value,
                 generation: state.generation,
@@ -226,7 +238,7 @@ impl Client {
         // Boxed: a login is a request, and a request may log in.
         let login = Box::pin(self.execute(Method::POST, &url, Mode::Login, None, &unused));
         let body = match login.await {
-            Ok(body) => body,
+            Ok((body, _)) => body,
             Err(ExtractError::Status {
                 status: 404 | 400 | 401 | 403,
                 message,
@@ -289,7 +301,7 @@ impl Client {
         mode: Mode,
         fixed_token: Option<Token>,
         requests: &AtomicU64,
-    ) -> Result<Bytes, ExtractError> {
+    ) -> Result<(Bytes, HeaderMap), ExtractError> {
         let method_name = method_name(&method);
         let max_attempts = if mode == Mode::AuthedOnce {
             1
@@ -318,13 +330,18 @@ impl Client {
                     body,
                 } => {
                     self.connected.store(true, Ordering::Relaxed);
-                    tracing::trace!(status = status.as_u16(), bytes = body.len(), "{method_name} {}", show_url(url));
+                    tracing::trace!(
+                        status = status.as_u16(),
+                        bytes = body.len(),
+                        "{method_name} {}",
+                        show_url(url)
+                    );
                     if status.is_success() {
                         self.limiter.on_success();
-                        return Ok(body);
+                        return Ok((body, headers));
                     }
                     if status == StatusCode::UNAUTHORIZED && mode != Mode::Login {
-                        match (&self.credentials, mode, token) {
+                        match (&self.credentials, mode, token.as_ref()) {
                             (Credentials::ClientCredentials { .. }, Mode::Authed, Some(token))
                                 if !relogged =>
                             {
@@ -360,7 +377,7 @@ impl Client {
                             _ => {}
                         }
                     }
-                    let message = self.error_message(&headers, &body, mode);
+                    let message = self.error_message(&headers, &body, mode, token.as_ref());
                     if !is_retryable_status(status) {
                         return Err(ExtractError::Status {
                             method: method_name,
@@ -477,13 +494,23 @@ impl Client {
 
     /// Looker's `message` from an error body, or a description of a non-JSON body; never a parse
     /// error. Login answers give only their `message`.
-    fn error_message(&self, headers: &HeaderMap, body: &[u8], mode: Mode) -> Option<String> {
+    fn error_message(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        mode: Mode,
+        token: Option<&Token>,
+    ) -> Option<String> {
+        let scrub = |text: String| match token {
+            Some(token) => redact(self.scrub(text), token.value.expose_secret()),
+            None => self.scrub(text),
+        };
         #[derive(Deserialize)]
         struct LookerError {
             message: Option<String>,
         }
         if let Ok(LookerError { message: Some(m) }) = serde_json::from_slice(body) {
-            return Some(self.scrub(truncate(m.trim(), 300)));
+            return Some(truncate(&scrub(m.trim().to_owned()), 300));
         }
         if body.is_empty() || mode == Mode::Login {
             return None;
@@ -494,30 +521,35 @@ impl Client {
             .unwrap_or("no content type");
         let text = String::from_utf8_lossy(&body[..body.len().min(4096)]);
         if let Some(title) = html_title(&text) {
-            return Some(self.scrub(format!(
+            return Some(format!(
                 "HTML page \"{}\" ({} bytes, {content_type})",
-                truncate(&title, 120),
+                truncate(&scrub(title), 120),
                 body.len()
-            )));
+            ));
         }
         let trimmed = text.trim();
         if trimmed.len() <= 200 && !trimmed.contains('<') && !trimmed.is_empty() {
-            return Some(self.scrub(trimmed.to_owned()));
+            return Some(scrub(trimmed.to_owned()));
         }
         Some(format!("non-JSON body ({} bytes, {content_type})", body.len()))
     }
 
-    /// Removes the configured secret and access token from server-provided text.
+    /// Removes the configured secret or access token from server-provided text.
     fn scrub(&self, text: String) -> String {
         let secret = match &self.credentials {
             Credentials::ClientCredentials { client_secret, .. } => client_secret.expose_secret(),
             Credentials::AccessToken(token) => token.expose_secret(),
         };
-        if secret.len() >= 4 && text.contains(secret) {
-            text.replace(secret, "[redacted]")
-        } else {
-            text
-        }
+        redact(text, secret)
+    }
+}
+
+/// `text` with every occurrence of `secret` replaced.
+fn redact(text: String, secret: &str) -> String {
+    if !secret.is_empty() && text.contains(secret) {
+        text.replace(secret, "[redacted]")
+    } else {
+        text
     }
 }
 
@@ -561,7 +593,11 @@ fn html_title(text: &str) -> Option<String> {
     let lower = text.to_ascii_lowercase();
     let start = lower.find("<title>")? + "<title>".len();
     let end = start + lower[start..].find("</title>")?;
-    let title = text.get(start..end)?.split_whitespace().collect::<Vec<_>>().join(" ");
+    let title = text
+        .get(start..end)?
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     if title.is_empty() {
         lower.contains("<html").then(|| "untitled".to_owned())
     } else {
@@ -601,7 +637,10 @@ mod tests {
         let client = Client::new(&settings).expect("client");
         assert_eq!(client.instance, "https://acme.looker.com:19999");
         let u = client.url("/users", None, &[("limit", "10"), ("offset", "0")]);
-        assert_eq!(u.as_str(), "https://acme.looker.com:19999/api/4.0/users?limit=10&offset=0");
+        assert_eq!(
+            u.as_str(),
+            "https://acme.looker.com:19999/api/4.0/users?limit=10&offset=0"
+        );
         let q = client.url("/queries/{id}", Some("a/b c"), &[]);
         assert_eq!(show_url(&q), "/api/4.0/queries/a%2Fb%20c");
     }

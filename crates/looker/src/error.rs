@@ -17,9 +17,7 @@ pub enum ExtractError {
     },
 
     /// The instance could not be reached at all (DNS, refused connection, TLS) before any answer.
-    #[error(
-        "cannot reach Looker at {base_url}: {cause}; check sources.looker_data_source.base_url"
-    )]
+    #[error("cannot reach Looker at {base_url}: {cause}; check sources.looker_data_source.base_url")]
     Unreachable {
         /// The instance URL (no credentials).
         base_url: String,

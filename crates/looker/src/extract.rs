@@ -219,9 +219,7 @@ struct Outcome {
     skipped: Vec<String>,
 }
 
-fn flatten<T>(
-    joined: Result<Result<T, ExtractError>, tokio::task::JoinError>,
-) -> Result<T, ExtractError> {
+fn flatten<T>(joined: Result<Result<T, ExtractError>, tokio::task::JoinError>) -> Result<T, ExtractError> {
     match joined {
         Ok(result) => result,
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
@@ -287,6 +285,12 @@ impl QuerySink {
     }
 }
 
+/// A fetched page: its URL, the page, and the `X-Total-Count` hint.
+type FetchedPage = (Url, ParsedPage, Option<u64>);
+
+/// A query fetched by id: its URL and body, or no body when it answered 404.
+type FetchedQuery = (Url, Option<Bytes>);
+
 /// Extraction of one list resource.
 struct ListJob {
     client: Arc<Client>,
@@ -310,7 +314,7 @@ impl ListJob {
             Paging::LimitOffset { sorts } => self.run_paged(sorts, &mut report).await?,
             Paging::None | Paging::ById => {
                 let url = self.client.url(spec.endpoint, None, spec.query_params);
-                let (_, page) = self.fetch(0, url).join().await?;
+                let (_, page, _) = self.fetch(0, url).join().await?;
                 self.deliver(0, page, &mut report).await?;
             }
         }
@@ -332,15 +336,15 @@ impl ListJob {
     }
 
     /// Spawns the fetch and parse of one page.
-    fn fetch(&self, offset: u64, url: Url) -> Ahead<Result<(Url, ParsedPage), ExtractError>> {
+    fn fetch(&self, offset: u64, url: Url) -> Ahead<Result<FetchedPage, ExtractError>> {
         let client = self.client.clone();
         let requests = self.requests.clone();
         let resource = self.resource;
         let collect_refs = self.sink.is_some();
         Ahead::spawn(async move {
-            let body = client.get(&url, &requests).await?;
-            match parse_page(body, collect_refs) {
-                Ok(page) => Ok((url, page)),
+            let fetched = client.get(&url, &requests).await?;
+            match parse_page(fetched.body, collect_refs) {
+                Ok(page) => Ok((url, page, fetched.total_count)),
                 Err(detail) => Err(ExtractError::Malformed {
                     resource,
                     offset,
@@ -368,20 +372,24 @@ impl ListJob {
             params.extend_from_slice(spec.query_params);
             self.client.url(spec.endpoint, None, &params)
         };
-        let mut pending: VecDeque<(u64, Ahead<Result<(Url, ParsedPage), ExtractError>>)> =
-            VecDeque::new();
+        let mut pending: VecDeque<(u64, Ahead<Result<FetchedPage, ExtractError>>)> = VecDeque::new();
         let mut next_offset = 0u64;
         let mut window = 1usize;
         let mut previous_key: Option<Vec<u8>> = None;
+        // `X-Total-Count` when sent: pages at or past it are not fetched ahead (only the page
+        // after a full one is always fetched, since the short page is what ends the resource).
+        let mut total_hint: Option<u64> = None;
         loop {
-            while pending.len() < window {
+            while pending.is_empty() || (pending.len() < window && total_hint.is_none_or(|t| next_offset < t))
+            {
                 pending.push_back((next_offset, self.fetch(next_offset, url_at(next_offset))));
                 next_offset += limit;
             }
             let Some((offset, mut ahead)) = pending.pop_front() else {
                 break;
             };
-            let (url, mut page) = ahead.join().await?;
+            let (url, mut page, total) = ahead.join().await?;
+            total_hint = total;
             if offset > 0 && page.first_key.is_some() && page.first_key == previous_key {
                 return Err(ExtractError::RepeatedPage {
                     resource: self.resource,
@@ -547,8 +555,7 @@ impl QueriesJob {
         let endpoint = resource.spec().endpoint;
         let mut skipped = Vec::new();
         let mut ids = missing.into_iter();
-        let mut pending: VecDeque<(String, Ahead<Result<(Url, Option<Bytes>), ExtractError>>)> =
-            VecDeque::new();
+        let mut pending: VecDeque<(String, Ahead<Result<FetchedQuery, ExtractError>>)> = VecDeque::new();
         loop {
             while pending.len() < self.window {
                 let Some(id) = ids.next() else { break };
@@ -559,7 +566,7 @@ impl QueriesJob {
                     id,
                     Ahead::spawn(async move {
                         match client.get(&url, &requests).await {
-                            Ok(body) => Ok((url, Some(body))),
+                            Ok(fetched) => Ok((url, Some(fetched.body))),
                             Err(ExtractError::Status { status: 404, .. }) => Ok((url, None)),
                             Err(e) => Err(e),
                         }

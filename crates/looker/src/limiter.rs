@@ -114,7 +114,11 @@ impl Limiter {
         if !already_paused {
             s.limit = (s.limit / 2).max(1);
             s.successes = 0;
-            tracing::debug!(limit = s.limit, ?delay, "server throttles: request pool narrowed and paused");
+            tracing::debug!(
+                limit = s.limit,
+                ?delay,
+                "server throttles: request pool narrowed and paused"
+            );
         }
         let until = now + delay;
         if s.paused_until.is_none_or(|p| p < until) {

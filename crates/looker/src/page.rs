@@ -5,8 +5,8 @@ use std::collections::HashSet;
 use std::fmt;
 
 use bytes::Bytes;
-use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
 use serde_json::value::RawValue;
 
 /// A page read and checked.
@@ -30,8 +30,9 @@ pub(crate) struct QueryRefs {
 /// Parses a page body as a JSON array of items; `collect_refs` also gathers query references.
 /// The error is a human-readable description of what is wrong.
 pub(crate) fn parse_page(body: Bytes, collect_refs: bool) -> Result<ParsedPage, String> {
-    if !body.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|b| *b == b'[') {
-        let what = match body.iter().find(|b| !b.is_ascii_whitespace()) {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'[') {
+        let what = match first {
             None => "an empty body".to_owned(),
             Some(b'{') => "a JSON object".to_owned(),
             Some(b'<') => "an HTML/XML document".to_owned(),
@@ -46,7 +47,10 @@ pub(crate) fn parse_page(body: Bytes, collect_refs: bool) -> Result<ParsedPage, 
     if collect_refs {
         let items: Vec<ItemRefs<'_>> =
             serde_json::from_slice(&body).map_err(|e| format!("invalid JSON: {e}"))?;
-        let first_key = items.first().and_then(|i| i.id).map(|id| id.get().as_bytes().to_vec());
+        let first_key = items
+            .first()
+            .and_then(|i| i.id)
+            .map(|id| id.get().as_bytes().to_vec());
         let refs = collect(&items);
         let count = items.len();
         drop(items);
@@ -225,7 +229,10 @@ mod tests {
                 Err(e) => assert!(e.contains(want), "{e}"),
             }
         }
-        assert!(parse_page(Bytes::from_static(b"[1,2]"), true).is_err(), "refs need objects");
+        assert!(
+            parse_page(Bytes::from_static(b"[1,2]"), true).is_err(),
+            "refs need objects"
+        );
     }
 
     #[test]

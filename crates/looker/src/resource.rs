@@ -268,7 +268,10 @@ mod tests {
         assert_eq!(" LookML-Models ".parse::<Resource>(), Ok(Resource::LookmlModels));
         let err = "userz".parse::<Resource>().expect_err("unknown");
         let text = err.to_string();
-        assert!(text.contains("userz") && text.contains("scheduled_plans"), "{text}");
+        assert!(
+            text.contains("userz") && text.contains("scheduled_plans"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -289,8 +292,10 @@ mod tests {
             with_cursor,
             [Resource::Looks, Resource::Dashboards, Resource::ScheduledPlans]
         );
-        assert!(Resource::ALL
-            .iter()
-            .all(|r| r.spec().write_disposition == WriteDisposition::Replace));
+        assert!(
+            Resource::ALL
+                .iter()
+                .all(|r| r.spec().write_disposition == WriteDisposition::Replace)
+        );
     }
 }

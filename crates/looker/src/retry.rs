@@ -94,13 +94,27 @@ mod tests {
         };
         for _ in 0..50 {
             let d1 = p.backoff(1);
-            assert!(d1 >= Duration::from_millis(500) && d1 < Duration::from_millis(1500), "{d1:?}");
+            assert!(
+                d1 >= Duration::from_millis(500) && d1 < Duration::from_millis(1500),
+                "{d1:?}"
+            );
             let d4 = p.backoff(4);
-            assert!(d4 >= Duration::from_secs(4) && d4 < Duration::from_secs(12), "{d4:?}");
+            assert!(
+                d4 >= Duration::from_secs(4) && d4 < Duration::from_secs(12),
+                "{d4:?}"
+            );
             assert!(p.backoff(40) <= Duration::from_secs(300));
         }
-        assert_eq!(p.delay(1, Some(&headers("9999"))), Duration::from_secs(300), "clamped");
-        assert_eq!(p.delay(3, Some(&headers("2"))), Duration::from_secs(2), "header wins");
+        assert_eq!(
+            p.delay(1, Some(&headers("9999"))),
+            Duration::from_secs(300),
+            "clamped"
+        );
+        assert_eq!(
+            p.delay(3, Some(&headers("2"))),
+            Duration::from_secs(2),
+            "header wins"
+        );
     }
 
     #[test]

@@ -130,7 +130,10 @@ impl LookerSettings {
             ));
         }
         match &self.credentials {
-            Credentials::ClientCredentials { client_id, client_secret } => {
+            Credentials::ClientCredentials {
+                client_id,
+                client_secret,
+            } => {
                 if client_id.trim().is_empty() {
                     return Err(bad("client_id", "is empty"));
                 }
@@ -238,16 +241,43 @@ mod tests {
     #[test]
     fn base_url_forms_normalise_to_the_api_root() {
         for (given, want) in [
-            ("https://acme.cloud.looker.com", "https://acme.cloud.looker.com/api/4.0/"),
-            ("https://acme.cloud.looker.com/", "https://acme.cloud.looker.com/api/4.0/"),
-            ("https://acme.cloud.looker.com/api/4.0", "https://acme.cloud.looker.com/api/4.0/"),
-            ("https://acme.cloud.looker.com/api/4.0/", "https://acme.cloud.looker.com/api/4.0/"),
-            ("https://acme.cloud.looker.com/api/3.1/", "https://acme.cloud.looker.com/api/4.0/"),
-            ("https://acme.cloud.looker.com/api", "https://acme.cloud.looker.com/api/4.0/"),
-            ("https://acme.looker.com:19999", "https://acme.looker.com:19999/api/4.0/"),
-            ("https://acme.looker.com:19999/api/4.0", "https://acme.looker.com:19999/api/4.0/"),
+            (
+                "https://acme.cloud.looker.com",
+                "https://acme.cloud.looker.com/api/4.0/",
+            ),
+            (
+                "https://acme.cloud.looker.com/",
+                "https://acme.cloud.looker.com/api/4.0/",
+            ),
+            (
+                "https://acme.cloud.looker.com/api/4.0",
+                "https://acme.cloud.looker.com/api/4.0/",
+            ),
+            (
+                "https://acme.cloud.looker.com/api/4.0/",
+                "https://acme.cloud.looker.com/api/4.0/",
+            ),
+            (
+                "https://acme.cloud.looker.com/api/3.1/",
+                "https://acme.cloud.looker.com/api/4.0/",
+            ),
+            (
+                "https://acme.cloud.looker.com/api",
+                "https://acme.cloud.looker.com/api/4.0/",
+            ),
+            (
+                "https://acme.looker.com:19999",
+                "https://acme.looker.com:19999/api/4.0/",
+            ),
+            (
+                "https://acme.looker.com:19999/api/4.0",
+                "https://acme.looker.com:19999/api/4.0/",
+            ),
             ("http://127.0.0.1:8080//", "http://127.0.0.1:8080/api/4.0/"),
-            ("https://proxy.example.com/looker/", "https://proxy.example.com/looker/api/4.0/"),
+            (
+                "https://proxy.example.com/looker/",
+                "https://proxy.example.com/looker/api/4.0/",
+            ),
         ] {
             assert_eq!(norm(given).expect(given), want, "{given}");
             assert_eq!(norm(want).expect(want), want, "idempotent for {want}");
@@ -264,7 +294,10 @@ mod tests {
         ] {
             let err = norm(given).expect_err(given);
             let text = err.to_string();
-            assert!(matches!(err, ExtractError::Configuration { .. }), "{given}: {err:?}");
+            assert!(
+                matches!(err, ExtractError::Configuration { .. }),
+                "{given}: {err:?}"
+            );
             assert!(text.contains("sources.looker_data_source.base_url"), "{text}");
             assert!(!text.contains("hunter2"), "{text}");
         }
@@ -287,7 +320,10 @@ mod tests {
         )
         .expect("settings");
         let text = format!("{s:?}");
-        assert!(text.contains("the-id") && !text.contains("s3cr3t-value"), "{text}");
+        assert!(
+            text.contains("the-id") && !text.contains("s3cr3t-value"),
+            "{text}"
+        );
         let t = Credentials::AccessToken(SecretString::from("tok-123456".to_owned()));
         assert!(!format!("{t:?}").contains("tok-123456"));
     }
@@ -301,7 +337,10 @@ mod tests {
         .expect("settings");
         s.page_size = 0;
         let err = s.validate().expect_err("page_size 0");
-        assert!(err.to_string().contains("sources.looker_data_source.page_size"), "{err}");
+        assert!(
+            err.to_string().contains("sources.looker_data_source.page_size"),
+            "{err}"
+        );
         s.page_size = 10;
         s.concurrency = 0;
         assert!(s.validate().expect_err("c").to_string().contains("concurrency"));
