@@ -194,6 +194,8 @@ pub(crate) enum PlanTarget {
 
 /// A cached sort order: item indexes in served order.
 type Order = Arc<Vec<u32>>;
+/// Sort orders kept at most (each is 4 bytes per item).
+const MAX_CACHED_ORDERS: usize = 32;
 
 /// The data a [`crate::MockServer`] serves, generated lazily and deterministically from the
 /// configured sizes and seed.
@@ -428,6 +430,10 @@ impl Dataset {
         });
         let order = Arc::new(order);
         if let Ok(mut cache) = self.sort_cache.lock() {
+            // Bounded: a client sending ever new sort strings cannot grow memory without limit.
+            if cache.len() >= MAX_CACHED_ORDERS {
+                cache.clear();
+            }
             cache.insert((res, canonical), order.clone());
         }
         Some(order)
@@ -600,4 +606,65 @@ pub(crate) fn render_one(d: &Dataset, kind: Kind, index: usize, sel: Option<&Sel
     let mut out = Vec::with_capacity(4096);
     d.write(kind, index, &mut Json::new(&mut out, sel));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vocabulary_is_consistent() {
+        for m in vocab::MODELS {
+            assert_eq!(m.fields.len(), m.filter_values.len(), "{}", m.name);
+            assert!(m.fields.len() >= 2);
+            assert!(m.filter_values.iter().all(|v| !v.is_empty()));
+            assert!(m.fields.iter().all(|f| f.contains('.')));
+        }
+        let total: usize = vocab::MODELS.iter().map(|m| m.fields.len()).sum();
+        assert_eq!(total, 20);
+    }
+
+    #[test]
+    fn ids_round_trip() {
+        let d = Dataset::new(&MockConfig::with_size(95, 13, 9));
+        for res in Res::ALL {
+            for i in 0..d.len(res) {
+                let item = d.item(res.name(), i).unwrap();
+                let key = match res {
+                    Res::LookmlModels | Res::Connections => "name",
+                    _ => "id",
+                };
+                let id = item[key].as_str().unwrap();
+                assert_eq!(d.index_of(res, id), Some(i), "{} {id}", res.name());
+            }
+        }
+        assert_eq!(d.index_of(Res::Users, "0"), None);
+        assert_eq!(d.index_of(Res::Users, "96"), None);
+        assert_eq!(d.index_of(Res::Users, "+1"), None);
+        assert_eq!(d.index_of(Res::Queries, "1000"), None);
+    }
+
+    #[test]
+    fn folders_partition_content() {
+        let d = Dataset::new(&MockConfig::with_size(333, 77, 41));
+        let (_, looks, dashboards, folders) = d.sizes();
+        let mut seen_looks = Vec::new();
+        let mut seen_dashboards = Vec::new();
+        for f in 1..=folders {
+            for l in d.folder_content(f, looks) {
+                assert_eq!(d.content_folder(l), f);
+                seen_looks.push(l);
+            }
+            seen_dashboards.extend(d.folder_content(f, dashboards));
+        }
+        seen_looks.sort_unstable();
+        seen_dashboards.sort_unstable();
+        assert_eq!(seen_looks, (1..=looks).collect::<Vec<_>>());
+        assert_eq!(seen_dashboards, (1..=dashboards).collect::<Vec<_>>());
+        for u in 1..=333 {
+            if let Some(f) = d.personal_folder(u) {
+                assert_eq!(d.personal_folder_owner(f), Some(u));
+            }
+        }
+    }
 }
