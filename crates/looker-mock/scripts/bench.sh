@@ -26,7 +26,7 @@ measure() { # label, extra curl flags, urls...
 }
 PAGES=(); for off in $(seq 0 1000 99000); do PAGES+=("$BASE/api/4.0/users?limit=1000&offset=$off&sorts=id"); done
 measure "users: 100 pages of 1000, 1 connection" "" "${PAGES[@]}"
-measure "users: 100 pages of 1000, 4 in parallel" "-s --parallel --parallel-max 4" "${PAGES[@]}"
+measure "users: 100 pages of 1000, 4 in parallel" "--no-progress-meter --parallel --parallel-max 4" "${PAGES[@]}"
 echo "mock RSS after users: $(ps -o rss= -p $PID) KiB"
 measure "looks/search (10,000, one response)" "" "$BASE/api/4.0/looks/search?sorts=id"
 measure "dashboards/search (5,000, one response)" "" "$BASE/api/4.0/dashboards/search?sorts=id"
