@@ -1,3 +1,9 @@
-//! Configuration, state and orchestration of extract, normalize and load.
+//! Configuration, state and orchestration of extract, normalize and load: the layer the `looker-load`
+//! binary calls. Each command resolves its settings once ([`config`]), then drives the stages.
 
 pub mod config;
+pub mod demo;
+mod error;
+pub mod extract;
+
+pub use error::PipelineError;
