@@ -1,0 +1,419 @@
+//! Per-table Arrow column builders and the Parquet files they are written to, with dlt's type mapping
+//! (`dlt/common/libs/pyarrow.py::get_py_arrow_datatype`) and file rotation.
+
+use std::io::BufWriter;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayBuilder, ArrayRef, BinaryBuilder, BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder,
+    Int64Builder, StringBuilder, Time64MicrosecondBuilder, TimestampMicrosecondBuilder,
+};
+use arrow::datatypes::{DataType as ArrowType, Field, Schema as ArrowSchema, SchemaRef, TimeUnit};
+use arrow::record_batch::RecordBatch;
+use package::schema::{Column, DataType};
+use parquet::arrow::ArrowWriter;
+use parquet::file::properties::WriterProperties;
+
+use crate::coerce::Cell;
+use crate::error::NormalizeError;
+use crate::sink::JobSink;
+
+/// dlt's default decimal precision and scale (`dlt/common/arithmetics.py`).
+pub(crate) const DEFAULT_DECIMAL: (u8, i8) = (38, 9);
+
+/// Rows buffered per table before they are written as one record batch.
+const BATCH_ROWS: usize = 8192;
+/// Approximate bytes buffered per table before they are written as one record batch.
+const BATCH_BYTES: usize = 8 << 20;
+/// A row group is closed once its encoded size passes this, bounding the writer's memory.
+const ROW_GROUP_BYTES: usize = 32 << 20;
+/// Rows per row group at most.
+const ROW_GROUP_ROWS: usize = 128 * 1024;
+
+/// The Arrow type of a dlt column (dlt's mapping; `json` is JSON text, `wei` a decimal without scale).
+pub fn arrow_type(column: &Column) -> ArrowType {
+    match column.data_type {
+        DataType::Text | DataType::Json => ArrowType::Utf8,
+        DataType::Double => ArrowType::Float64,
+        DataType::Bool => ArrowType::Boolean,
+        DataType::Timestamp => {
+            let tz = if column.timezone == Some(false) {
+                None
+            } else {
+                Some("UTC".into())
+            };
+            ArrowType::Timestamp(TimeUnit::Microsecond, tz)
+        }
+        DataType::Bigint => ArrowType::Int64,
+        DataType::Binary => ArrowType::Binary,
+        DataType::Decimal => {
+            let (p, s) = decimal_precision(column);
+            ArrowType::Decimal128(p, s)
+        }
+        DataType::Wei => ArrowType::Decimal128(38, 0),
+        DataType::Date => ArrowType::Date32,
+        DataType::Time => ArrowType::Time64(TimeUnit::Microsecond),
+    }
+}
+
+/// Precision and scale of a decimal column: its hints, else dlt's (38, 9).
+pub(crate) fn decimal_precision(column: &Column) -> (u8, i8) {
+    let p = column
+        .precision
+        .and_then(|p| u8::try_from(p).ok())
+        .filter(|p| (1..=38).contains(p));
+    let s = column
+        .scale
+        .and_then(|s| i8::try_from(s).ok())
+        .filter(|s| *s >= 0);
+    match (p, s) {
+        (Some(p), Some(s)) if s as u8 <= p => (p, s),
+        (Some(p), None) => (p, 0),
+        _ => DEFAULT_DECIMAL,
+    }
+}
+
+/// The decimal scale values of a column are scaled by.
+pub(crate) fn cell_scale(column: &Column) -> u32 {
+    match column.data_type {
+        DataType::Decimal => decimal_precision(column).1 as u32,
+        _ => 0,
+    }
+}
+
+/// One column's buffer.
+#[derive(Debug)]
+enum Builder {
+    Text(StringBuilder),
+    Int(Int64Builder),
+    Float(Float64Builder),
+    Bool(BooleanBuilder),
+    Timestamp(TimestampMicrosecondBuilder),
+    Date(Date32Builder),
+    Time(Time64MicrosecondBuilder),
+    Binary(BinaryBuilder),
+    Decimal(Decimal128Builder),
+}
+
+impl Builder {
+    fn new(ty: &ArrowType) -> Builder {
+        match ty {
+            ArrowType::Float64 => Builder::Float(Float64Builder::new()),
+            ArrowType::Boolean => Builder::Bool(BooleanBuilder::new()),
+            ArrowType::Timestamp(_, tz) => {
+                Builder::Timestamp(TimestampMicrosecondBuilder::new().with_timezone_opt(tz.clone()))
+            }
+            ArrowType::Int64 => Builder::Int(Int64Builder::new()),
+            ArrowType::Binary => Builder::Binary(BinaryBuilder::new()),
+            ArrowType::Decimal128(p, s) => Builder::Decimal(
+                Decimal128Builder::new()
+                    .with_precision_and_scale(*p, *s)
+                    .unwrap_or_else(|_| Decimal128Builder::new()),
+            ),
+            ArrowType::Date32 => Builder::Date(Date32Builder::new()),
+            ArrowType::Time64(_) => Builder::Time(Time64MicrosecondBuilder::new()),
+            _ => Builder::Text(StringBuilder::new()),
+        }
+    }
+
+    fn append_null(&mut self) {
+        match self {
+            Builder::Text(b) => b.append_null(),
+            Builder::Int(b) => b.append_null(),
+            Builder::Float(b) => b.append_null(),
+            Builder::Bool(b) => b.append_null(),
+            Builder::Timestamp(b) => b.append_null(),
+            Builder::Date(b) => b.append_null(),
+            Builder::Time(b) => b.append_null(),
+            Builder::Binary(b) => b.append_null(),
+            Builder::Decimal(b) => b.append_null(),
+        }
+    }
+
+    /// Appends `cell`; returns the approximate bytes it takes. A cell of another kind than the builder
+    /// (impossible: cells are coerced to the column's type) is stored as null.
+    fn append(&mut self, cell: &Cell<'_>) -> usize {
+        match (self, cell) {
+            (Builder::Text(b), Cell::Text(s)) => {
+                b.append_value(s);
+                s.len() + 4
+            }
+            (Builder::Int(b), Cell::Int(v)) => {
+                b.append_value(*v);
+                8
+            }
+            (Builder::Float(b), Cell::Float(v)) => {
+                b.append_value(*v);
+                8
+            }
+            (Builder::Bool(b), Cell::Bool(v)) => {
+                b.append_value(*v);
+                1
+            }
+            (Builder::Timestamp(b), Cell::Timestamp(v)) => {
+                b.append_value(*v);
+                8
+            }
+            (Builder::Date(b), Cell::Date(v)) => {
+                b.append_value(*v);
+                4
+            }
+            (Builder::Time(b), Cell::Time(v)) => {
+                b.append_value(*v);
+                8
+            }
+            (Builder::Binary(b), Cell::Binary(v)) => {
+                b.append_value(v);
+                v.len() + 4
+            }
+            (Builder::Decimal(b), Cell::Decimal(v)) => {
+                b.append_value(*v);
+                16
+            }
+            (b, _) => {
+                b.append_null();
+                1
+            }
+        }
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            Builder::Text(b) => ArrayBuilder::finish(b),
+            Builder::Int(b) => ArrayBuilder::finish(b),
+            Builder::Float(b) => ArrayBuilder::finish(b),
+            Builder::Bool(b) => ArrayBuilder::finish(b),
+            Builder::Timestamp(b) => ArrayBuilder::finish(b),
+            Builder::Date(b) => ArrayBuilder::finish(b),
+            Builder::Time(b) => ArrayBuilder::finish(b),
+            Builder::Binary(b) => ArrayBuilder::finish(b),
+            Builder::Decimal(b) => ArrayBuilder::finish(b),
+        }
+    }
+}
+
+/// A finished job file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenFile {
+    /// The normalized table name.
+    pub table: String,
+    /// Where the sink put it.
+    pub path: PathBuf,
+    /// Rows in the file.
+    pub rows: u64,
+    /// Size of the file in bytes.
+    pub bytes: u64,
+}
+
+/// How job files are written and rotated.
+#[derive(Debug, Clone)]
+pub(crate) struct WriteSettings {
+    pub properties: WriterProperties,
+    pub file_max_rows: Option<u64>,
+    pub file_max_bytes: Option<u64>,
+}
+
+#[derive(Debug)]
+struct OpenFile {
+    writer: ArrowWriter<BufWriter<std::fs::File>>,
+    path: PathBuf,
+    rows: u64,
+    schema: SchemaRef,
+}
+
+/// The buffered rows of one table and its open job file.
+#[derive(Debug, Default)]
+pub(crate) struct TableWriter {
+    /// Builders by column id; `None` for ids of other tables' columns never used here.
+    builders: Vec<Option<Builder>>,
+    /// The row each column last received a value in (to fill nulls).
+    stamps: Vec<u64>,
+    /// Column ids in file order with their Arrow fields.
+    fields: Vec<(usize, Arc<Field>)>,
+    batch_rows: usize,
+    batch_bytes: usize,
+    rows_total: u64,
+    file: Option<OpenFile>,
+}
+
+impl TableWriter {
+    /// Whether rows were written to an open file (then a new column needs a new file).
+    pub(crate) fn has_open_file(&self) -> bool {
+        self.file.is_some()
+    }
+
+    /// Adds column `id` at file position `position`, backfilled with nulls for the buffered rows.
+    pub(crate) fn add_column(&mut self, id: usize, position: usize, column: &Column) {
+        let ty = arrow_type(column);
+        let mut builder = Builder::new(&ty);
+        for _ in 0..self.batch_rows {
+            builder.append_null();
+        }
+        if self.builders.len() <= id {
+            self.builders.resize_with(id + 1, || None);
+            self.stamps.resize(id + 1, 0);
+        }
+        self.builders[id] = Some(builder);
+        let field = Arc::new(Field::new(&column.name, ty, column.nullable));
+        let position = position.min(self.fields.len());
+        self.fields.insert(position, (id, field));
+    }
+
+    /// Appends one row given as (column id, cell) pairs; columns not named get null. Returns the row's
+    /// approximate size.
+    pub(crate) fn append_row(&mut self, cells: &[(usize, Cell<'_>)]) -> usize {
+        self.rows_total += 1;
+        let stamp = self.rows_total;
+        let mut bytes = 0;
+        for (id, cell) in cells {
+            if let Some(Some(builder)) = self.builders.get_mut(*id) {
+                bytes += builder.append(cell);
+                self.stamps[*id] = stamp;
+            }
+        }
+        for (id, _) in &self.fields {
+            if self.stamps[*id] != stamp {
+                if let Some(Some(builder)) = self.builders.get_mut(*id) {
+                    builder.append_null();
+                }
+            }
+        }
+        self.batch_rows += 1;
+        self.batch_bytes += bytes;
+        bytes
+    }
+
+    /// Writes the buffered rows when a batch is full (or the file's row limit is reached) and rotates
+    /// the file past its limits.
+    pub(crate) fn maybe_flush(
+        &mut self,
+        table: &str,
+        sink: &mut dyn JobSink,
+        settings: &WriteSettings,
+        done: &mut Vec<WrittenFile>,
+    ) -> Result<(), NormalizeError> {
+        let file_rows = self.file.as_ref().map_or(0, |f| f.rows);
+        let row_limit_hit = settings
+            .file_max_rows
+            .is_some_and(|max| file_rows + self.batch_rows as u64 >= max);
+        if self.batch_rows >= BATCH_ROWS || self.batch_bytes >= BATCH_BYTES || row_limit_hit {
+            self.flush(table, sink, settings)?;
+            self.rotate_if_full(table, settings, done)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the buffered rows to the open file, opening one when needed.
+    pub(crate) fn flush(
+        &mut self,
+        table: &str,
+        sink: &mut dyn JobSink,
+        settings: &WriteSettings,
+    ) -> Result<(), NormalizeError> {
+        if self.batch_rows == 0 {
+            return Ok(());
+        }
+        if self.file.is_none() {
+            let (file, path) = sink
+                .create(table)
+                .map_err(|e| write_error(table, PathBuf::new(), e))?;
+            let schema: SchemaRef = Arc::new(ArrowSchema::new(
+                self.fields.iter().map(|(_, f)| f.clone()).collect::<Vec<_>>(),
+            ));
+            let writer = ArrowWriter::try_new(
+                BufWriter::with_capacity(1 << 20, file),
+                schema.clone(),
+                Some(settings.properties.clone()),
+            )
+            .map_err(|e| write_error(table, path.clone(), e))?;
+            self.file = Some(OpenFile {
+                writer,
+                path,
+                rows: 0,
+                schema,
+            });
+        }
+        let Some(open) = self.file.as_mut() else {
+            return Ok(());
+        };
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.fields.len());
+        for (id, _) in &self.fields {
+            match self.builders.get_mut(*id) {
+                Some(Some(builder)) => arrays.push(builder.finish()),
+                _ => return Err(write_error(table, open.path.clone(), "column buffer missing")),
+            }
+        }
+        let batch = RecordBatch::try_new(open.schema.clone(), arrays)
+            .map_err(|e| write_error(table, open.path.clone(), e))?;
+        open.writer
+            .write(&batch)
+            .map_err(|e| write_error(table, open.path.clone(), e))?;
+        if open.writer.in_progress_size() >= ROW_GROUP_BYTES
+            || open.writer.in_progress_rows() >= ROW_GROUP_ROWS
+        {
+            open.writer
+                .flush()
+                .map_err(|e| write_error(table, open.path.clone(), e))?;
+        }
+        open.rows += self.batch_rows as u64;
+        self.batch_rows = 0;
+        self.batch_bytes = 0;
+        Ok(())
+    }
+
+    fn rotate_if_full(
+        &mut self,
+        table: &str,
+        settings: &WriteSettings,
+        done: &mut Vec<WrittenFile>,
+    ) -> Result<(), NormalizeError> {
+        let Some(open) = self.file.as_ref() else {
+            return Ok(());
+        };
+        let size = (open.writer.bytes_written() + open.writer.in_progress_size()) as u64;
+        let full = settings.file_max_rows.is_some_and(|max| open.rows >= max)
+            || settings.file_max_bytes.is_some_and(|max| size >= max);
+        if full {
+            self.close(table, done)?;
+        }
+        Ok(())
+    }
+
+    /// Closes the open file (after writing buffered rows with [`TableWriter::flush`]).
+    pub(crate) fn close(&mut self, table: &str, done: &mut Vec<WrittenFile>) -> Result<(), NormalizeError> {
+        let Some(mut open) = self.file.take() else {
+            return Ok(());
+        };
+        open.writer
+            .finish()
+            .map_err(|e| write_error(table, open.path.clone(), e))?;
+        let bytes = open.writer.bytes_written() as u64;
+        let inner = open
+            .writer
+            .into_inner()
+            .map_err(|e| write_error(table, open.path.clone(), e))?;
+        inner
+            .into_inner()
+            .map_err(|e| write_error(table, open.path.clone(), e.into_error()))?;
+        done.push(WrittenFile {
+            table: table.to_owned(),
+            path: open.path,
+            rows: open.rows,
+            bytes,
+        });
+        Ok(())
+    }
+}
+
+fn write_error(
+    table: &str,
+    path: PathBuf,
+    source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+) -> NormalizeError {
+    NormalizeError::WriteFile {
+        table: table.to_owned(),
+        path,
+        source: source.into(),
+    }
+}
