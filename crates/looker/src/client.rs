@@ -282,7 +282,8 @@ impl Client {
             .expires_in
             .filter(|s| s.is_finite() && *s > 0.0)
             .and_then(|s| Duration::try_from_secs_f64(s).ok())
-            .unwrap_or(Duration::from_secs(3600));
+            .unwrap_or(Duration::from_secs(3600))
+            .min(Duration::from_secs(366 * 86_400));
         let margin = Duration::from_secs(60).min(lifetime / 2);
         state.token = Some(Arc::new(token));
         state.refresh_at = Some(started + (lifetime - margin));

@@ -161,7 +161,7 @@ impl Extractor {
             lists.extend(sources.iter().copied());
         }
         let collector = Arc::new(Mutex::new(Collected::default()));
-        let (query_tx, query_rx) = mpsc::channel::<Vec<Vec<u8>>>(16);
+        let (query_tx, query_rx) = mpsc::channel::<Vec<Vec<u8>>>(2);
         let mut tasks: JoinSet<Result<Outcome, ExtractError>> = JoinSet::new();
         for resource in lists {
             let sink = (want_queries && sources.contains(&resource)).then(|| QuerySink {
@@ -380,9 +380,11 @@ impl ListJob {
         // after a full one is always fetched, since the short page is what ends the resource).
         let mut total_hint: Option<u64> = None;
         loop {
-            while pending.is_empty() || (pending.len() < window && total_hint.is_none_or(|t| next_offset < t))
+            while pending.is_empty()
+                || (pending.len() < window && total_hint.is_none_or(|total| next_offset < total))
             {
-                pending.push_back((next_offset, self.fetch(next_offset, url_at(next_offset))));
+                let ahead = self.fetch(next_offset, url_at(next_offset));
+                pending.push_back((next_offset, ahead));
                 next_offset += limit;
             }
             let Some((offset, mut ahead)) = pending.pop_front() else {

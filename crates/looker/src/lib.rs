@@ -19,6 +19,31 @@
 //!   elements and scheduled plans; embedded ones are reused, the rest fetched by id, each once.
 //! * [`ExtractError`]: failures by what the caller does next (fix configuration, fix credentials,
 //!   rerun later, report a server bug).
+//!
+//! ```no_run
+//! use looker::{Credentials, Extractor, LookerSettings, Resource, SecretString};
+//!
+//! # async fn demo() -> Result<(), looker::ExtractError> {
+//! let settings = LookerSettings::new(
+//!     "https://acme.cloud.looker.com",
+//!     Credentials::ClientCredentials {
+//!         client_id: "abc".into(),
+//!         client_secret: SecretString::from("…".to_owned()),
+//!     },
+//! )?;
+//! let extractor = Extractor::new(settings)?;
+//! let (tx, mut rx) = tokio::sync::mpsc::channel::<looker::Page>(8);
+//! let consumer = tokio::spawn(async move {
+//!     while let Some(page) = rx.recv().await {
+//!         println!("{} @{}: {} items", page.resource, page.offset, page.items);
+//!     }
+//! });
+//! let report = extractor.extract(&Resource::DEFAULT, tx).await?;
+//! let _ = consumer.await;
+//! println!("{} requests, {} retries", report.requests, report.retries);
+//! # Ok(())
+//! # }
+//! ```
 
 mod client;
 mod error;
