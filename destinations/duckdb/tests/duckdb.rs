@@ -19,6 +19,9 @@ fn links_duckdb_1_5_5() {
     assert_eq!(DuckDbDestination::library_version().expect("version"), "v1.5.5");
 }
 
+/// A dlt type, a change to the column's hints, and the DuckDB type expected.
+type Case = (DataType, &'static dyn Fn(&mut Column), &'static str);
+
 #[test]
 fn type_names_follow_dlt() {
     let d = DuckDbDialect::default();
@@ -27,18 +30,18 @@ fn type_names_follow_dlt() {
         f(&mut c);
         d.column_type(&c)
     };
-    let none = |_: &mut Column| {};
-    let cases: [(DataType, &dyn Fn(&mut Column), &str); 18] = [
-        (DataType::Text, &none, "VARCHAR"),
+    let none = &|_: &mut Column| {};
+    let cases: [Case; 18] = [
+        (DataType::Text, none, "VARCHAR"),
         (DataType::Text, &|c| c.precision = Some(64), "VARCHAR"),
-        (DataType::Double, &none, "DOUBLE"),
-        (DataType::Bool, &none, "BOOLEAN"),
-        (DataType::Bigint, &none, "BIGINT"),
+        (DataType::Double, none, "DOUBLE"),
+        (DataType::Bool, none, "BOOLEAN"),
+        (DataType::Bigint, none, "BIGINT"),
         (DataType::Bigint, &|c| c.precision = Some(8), "TINYINT"),
         (DataType::Bigint, &|c| c.precision = Some(16), "SMALLINT"),
         (DataType::Bigint, &|c| c.precision = Some(32), "INTEGER"),
         (DataType::Bigint, &|c| c.precision = Some(128), "HUGEINT"),
-        (DataType::Timestamp, &none, "TIMESTAMP WITH TIME ZONE"),
+        (DataType::Timestamp, none, "TIMESTAMP WITH TIME ZONE"),
         (
             DataType::Timestamp,
             &|c| c.precision = Some(3),
@@ -54,16 +57,16 @@ fn type_names_follow_dlt() {
             &|c| (c.timezone, c.precision) = (Some(false), Some(9)),
             "TIMESTAMP_NS",
         ),
-        (DataType::Date, &none, "DATE"),
-        (DataType::Time, &none, "TIME"),
-        (DataType::Decimal, &none, "DECIMAL(38,9)"),
-        (DataType::Wei, &none, "DECIMAL(38,0)"),
-        (DataType::Json, &none, "JSON"),
+        (DataType::Date, none, "DATE"),
+        (DataType::Time, none, "TIME"),
+        (DataType::Decimal, none, "DECIMAL(38,9)"),
+        (DataType::Wei, none, "DECIMAL(38,0)"),
+        (DataType::Json, none, "JSON"),
     ];
     for (data_type, f, expected) in cases {
         assert_eq!(ty(data_type, f).as_deref(), Ok(expected), "{data_type:?}");
     }
-    assert_eq!(ty(DataType::Binary, &none).as_deref(), Ok("BLOB"));
+    assert_eq!(ty(DataType::Binary, none).as_deref(), Ok("BLOB"));
     assert!(ty(DataType::Bigint, &|c| c.precision = Some(256)).is_err());
     assert!(ty(DataType::Decimal, &|c| c.precision = Some(76)).is_err());
     assert!(
@@ -96,8 +99,10 @@ fn sql_snapshots() {
     );
     let plain = DuckDbDialect::default();
     assert_eq!(plain.qualified_table("ds", "t"), r#""ds"."t""#);
-    assert!(!CAPABILITIES.alter_add_multi_column);
-    assert_eq!(CAPABILITIES.max_identifier_length, 65536);
+    const {
+        assert!(!CAPABILITIES.alter_add_multi_column);
+        assert!(CAPABILITIES.max_identifier_length == 65536);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -346,18 +351,19 @@ async fn locked_file_is_a_clear_error() {
         .env(LOCK_HOLDER, &path)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .expect("spawn the lock holder");
     let stdout = child.stdout.take().expect("stdout");
-    let locked = BufReader::new(stdout)
-        .lines()
-        .map_while(Result::ok)
-        .any(|line| line.contains("LOCKED"));
+    let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+    let locked = lines.any(|line| line.contains("LOCKED"));
     assert!(locked, "the holder process did not take the lock");
 
     let dest = DuckDbDestination::new(DuckDbConfig::new(&path, "d")).expect("config");
     let err = dest.connect().await.expect_err("the file is locked");
+    // Release the holder and read its output to the end so it exits cleanly.
     drop(child.stdin.take());
+    lines.for_each(drop);
     let _ = child.wait();
     assert_eq!(err.kind(), ErrorKind::Terminal, "{err}");
     let message = err.to_string();
