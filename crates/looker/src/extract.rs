@@ -78,7 +78,8 @@ pub struct ExtractReport {
 /// Extracts Looker resources and streams their pages.
 ///
 /// Cheap to clone (the client is shared); the token lives across [`Extractor::extract`] calls
-/// until the logout that ends each call.
+/// until the logout that ends each call. Run one extraction at a time per extractor: the logout
+/// ending one would revoke the token another is using (that one would then log in again).
 #[derive(Debug, Clone)]
 pub struct Extractor {
     client: Arc<Client>,
