@@ -11,7 +11,10 @@
 //! * [`dlt_tables`]: `_dlt_loads`, `_dlt_version` and `_dlt_pipeline_state` exactly as dlt defines them.
 //! * `conformance` (feature `conformance`): the scenarios every destination's tests run.
 //!
-//! This crate does no I/O and has no network dependencies; destination crates (`destinations/*`) do.
+//! The traits are async (`async_trait`, `Send` futures, object safe for `Box<dyn LoadClient>`) so network
+//! destinations use their async clients directly; embedded DuckDB runs its blocking calls on tokio's
+//! blocking pool. This crate does no I/O and has no network dependencies; destination crates
+//! (`destinations/*`) do.
 
 pub mod bookkeeping;
 pub mod capabilities;
