@@ -114,9 +114,12 @@ pub struct Capabilities {
     /// Replace strategies the destination implements; the first is the default.
     pub replace_strategies: &'static [ReplaceStrategy],
     /// Longest table or dataset name, in UTF-8 bytes. Longer names are refused (a terminal error), never
-    /// silently truncated by the server.
+    /// silently truncated by the server. Vendor limits (as dlt records them): PostgreSQL 63
+    /// (`NAMEDATALEN`-1, longer names are truncated with a notice), Redshift 127, MS SQL 128, Snowflake
+    /// and Databricks 255, BigQuery 1024 for tables, DuckDB none documented (dlt uses 65536).
     pub max_identifier_length: usize,
-    /// Longest column name, in UTF-8 bytes.
+    /// Longest column name, in UTF-8 bytes: as [`Capabilities::max_identifier_length`] except BigQuery
+    /// (300).
     pub max_column_identifier_length: usize,
     /// What the destination does to identifier case.
     pub case_folding: CaseFolding,

@@ -846,6 +846,25 @@ pub async fn merge_dedups_and_replaces_children(destination: &dyn Destination, n
     .await;
     // Merge happens at completion: before it, the dataset still has load 1.
     assert_eq!(s.count(&names.qualify("users")).await, 2);
+    // The loader crashed before recording the jobs: a new client retries one and completes the load
+    // without restaging the chain.
+    let retry = Session::start(destination).await;
+    retry.update(&sc).await;
+    let again = write_job(
+        retry.dir(),
+        "users",
+        "c",
+        1,
+        users_rows("2.1", &[3], &["carol"], &["v3b"]),
+    );
+    let again = LoadJob::from_file(&sc, "2.1", &again).unwrap_or_else(|e| panic!("job: {e}"));
+    let report = retry
+        .client
+        .load_job(&again)
+        .await
+        .unwrap_or_else(|e| panic!("retry: {e}"));
+    assert!(report.already_loaded, "a staged merge job is not staged twice");
+    retry.complete(&sc, "2.1").await;
     s.complete(&sc, "2.1").await;
 
     let users = s

@@ -222,6 +222,53 @@ async fn dataset_named_like_the_catalog() {
     assert!(state.is_some());
 }
 
+/// A dataset name with quotes, semicolons and unicode is quoted everywhere, staging dataset included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_dataset_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dataset = "we\"ird; DROP SCHEMA main; -- dåtå";
+    let dest = destination(dir.path(), "hostile.duckdb", dataset);
+    let s = Session::start(&dest).await;
+    let mut id = column("id", DataType::Bigint, false);
+    id.primary_key = true;
+    let mut columns = vec![id];
+    columns.extend(root_dlt_columns());
+    let sc = schema(
+        1,
+        "h",
+        vec![table("users", columns, Some(WriteDisposition::Merge), None)],
+    );
+    s.update(&sc).await;
+    for (load, ids) in [("1.1", ["a", "b"]), ("2.1", ["c", "d"])] {
+        let rows = Rows::new()
+            .bigint("id", &[Some(1), Some(2)])
+            .texts("_dlt_load_id", &[load, load])
+            .texts("_dlt_id", &ids);
+        s.load(&sc, load, "users", "f", rows).await;
+        s.complete(&sc, load).await;
+    }
+    let d = DuckDbDialect::default();
+    let r = s
+        .query(&format!(
+            "SELECT count(*) FROM {}",
+            d.qualified_table(dataset, "users")
+        ))
+        .await;
+    assert_eq!(r.scalar(), Some(&serde_json::json!(2)));
+    let schemas = s
+        .query("SELECT schema_name FROM information_schema.schemata ORDER BY schema_name")
+        .await;
+    let schemas: Vec<String> = schemas
+        .rows
+        .iter()
+        .map(|r| r[0].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(
+        schemas.contains(&dataset.to_string()) && schemas.contains(&format!("{dataset}_staging")),
+        "{schemas:?}"
+    );
+}
+
 /// Job files whose path holds quotes and semicolons load: the path is a quoted literal.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn job_paths_are_quoted() {
