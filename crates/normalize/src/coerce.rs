@@ -211,7 +211,7 @@ fn decimal_from_text<'t>(text: &str, scale: u32) -> Option<Cell<'t>> {
 
 fn hex_decode(hex: &str) -> Option<Vec<u8>> {
     let bytes = hex.as_bytes();
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return None;
     }
     bytes

@@ -124,6 +124,8 @@ struct HintSlot {
     name: String,
     column: Column,
     col: Option<ColId>,
+    /// A row had null here before the column existed.
+    null_seen: bool,
 }
 
 #[derive(Debug)]
@@ -140,7 +142,6 @@ struct TableState {
     col_by_name: FxMap<String, ColId>,
     order: Vec<ColId>,
     slots: Vec<HintSlot>,
-    slot_positions: bool,
     claims: FxMap<String, Owner>,
     col_gen: u64,
     new_cols: Vec<(ColId, usize)>,
@@ -161,7 +162,9 @@ enum RowSrc {
 #[derive(Debug)]
 enum Work {
     List {
-        table: TableId,
+        /// The list's key path (its nested table is resolved with the first element, as dlt creates
+        /// tables with their first row).
+        node: NodeId,
         cursor: TokIdx,
         end: TokIdx,
         idx: usize,
@@ -329,7 +332,6 @@ impl Core {
                 }
             }
         }
-        let fresh = existing.is_none();
         for (col_name, column, complete) in slots {
             let table = &mut self.tables[id];
             table.claims.insert(col_name.clone(), Owner::Unknown);
@@ -350,8 +352,8 @@ impl Core {
                 name: col_name,
                 column,
                 col: None,
+                null_seen: false,
             });
-            table.slot_positions = fresh;
             if complete {
                 let slot = table.slots.len() - 1;
                 self.complete_slot(id, slot, None);
@@ -407,7 +409,6 @@ impl Core {
             col_by_name: FxMap::default(),
             order: Vec::new(),
             slots: Vec::new(),
-            slot_positions: false,
             claims: FxMap::default(),
             col_gen: 0,
             new_cols: Vec::new(),
@@ -453,10 +454,10 @@ impl Core {
         for (variant_col, variant_name) in names {
             for dt in DataType::ALL {
                 let suffix = format!("__v_{}", if dt == DataType::Json { "json" } else { dt.as_str() });
-                if let Some(base) = variant_name.strip_suffix(&suffix) {
-                    if let Some(&base_col) = state.col_by_name.get(base) {
-                        state.cols[base_col].variants[dt as usize] = Some(variant_col);
-                    }
+                if let Some(base) = variant_name.strip_suffix(&suffix)
+                    && let Some(&base_col) = state.col_by_name.get(base)
+                {
+                    state.cols[base_col].variants[dt as usize] = Some(variant_col);
                 }
             }
         }
@@ -472,11 +473,8 @@ impl Core {
         if let Some(dt) = data_type {
             column.data_type = dt;
         }
-        let position = if table.slot_positions {
-            table.slots[..slot].iter().filter(|s| s.col.is_some()).count()
-        } else {
-            table.order.len()
-        };
+        // dlt removes an incomplete column and adds it again when it completes: at the end
+        let position = table.order.len();
         let col = self.create_column(t, column, position);
         self.tables[t].slots[slot].col = Some(col);
         col
@@ -852,10 +850,10 @@ impl Core {
         }
         let t = self.nodes[node].table;
         let generation = self.tables[t].col_gen;
-        if let Some((g, result)) = self.nodes[node].json_check {
-            if g == generation {
-                return result;
-            }
+        if let Some((g, result)) = self.nodes[node].json_check
+            && g == generation
+        {
+            return result;
         }
         let table = &self.tables[t];
         let result = table
@@ -883,12 +881,14 @@ impl Core {
                 reason: "the page is JSON but not an array".to_owned(),
             });
         };
-        let root = self.root_table(resource);
+        let mut root = None;
         let mut stats = PageStats::default();
         let mut cursor: TokIdx = 1;
         while cursor < end {
             let item = cursor;
             cursor = tape.next(cursor);
+            // the table appears with its first row, as in dlt
+            let root = *root.get_or_insert_with(|| self.root_table(resource));
             stats.items += 1;
             stats.rows += self.normalize_item(tape, root, item, sink)?;
         }
@@ -915,7 +915,7 @@ impl Core {
         self.process_row(tape, root, src, max_nesting, None, None, &mut work, sink)?;
         rows += 1;
         while let Some(Work::List {
-            table,
+            node,
             cursor,
             end,
             idx,
@@ -929,7 +929,7 @@ impl Core {
             }
             let elem = cursor;
             work.push(Work::List {
-                table,
+                node,
                 cursor: tape.next(cursor),
                 end,
                 idx: idx + 1,
@@ -937,6 +937,7 @@ impl Core {
                 parent,
                 root: root_id,
             });
+            let table = self.child_table(node);
             let (src, row_lvl) = match tape.toks.get(elem as usize) {
                 Some(Tok::Obj { .. }) => (RowSrc::Obj(elem), lvl),
                 // a list in a list goes through a row `{"list": value}` one level down
@@ -995,22 +996,13 @@ impl Core {
         let id_span = (id_start, id.len());
         let root_span = root_id.unwrap_or(id_span);
 
-        let result = self.emit_row(
-            tape,
-            t,
-            &cols,
-            parent.map(|(p, idx)| (p, idx)),
-            root_span,
-            id_span,
-            sink,
-        );
+        let result = self.emit_row(tape, t, &cols, parent, root_span, id_span, sink);
         if result.is_ok() {
             // lists in reverse so that the first is processed first
             for &(node, arr) in lists.iter().rev() {
-                let child = self.child_table(node);
                 let end = tape.next(arr);
                 work.push(Work::List {
-                    table: child,
+                    node,
                     cursor: arr + 1,
                     end,
                     idx: 0,
@@ -1130,41 +1122,44 @@ impl Core {
         // dlt's columns, in dlt's order
         let load_id = self.load_id.clone();
         let arena = std::mem::take(&mut self.id_arena);
-        let result = (|| {
-            let is_root = self.tables[t].parent.is_none();
-            if !is_root && self.tables[t].root_key {
-                let col = self.system_column(t, 4);
-                cells.push((
-                    col,
-                    Cell::Text(std::borrow::Cow::Borrowed(
-                        &arena[root_span.0..root_span.0 + root_span.1],
-                    )),
-                ));
-            }
-            if is_root {
-                let col = self.system_column(t, 1);
-                cells.push((col, Cell::Text(std::borrow::Cow::Borrowed(&load_id))));
-            }
-            if let Some((p, list_idx)) = parent {
-                let col = self.system_column(t, 2);
-                cells.push((
-                    col,
-                    Cell::Text(std::borrow::Cow::Borrowed(&arena[p.0..p.0 + p.1])),
-                ));
-                let col = self.system_column(t, 3);
-                cells.push((col, Cell::Int(list_idx as i64)));
-            }
-            let col = self.system_column(t, 0);
-            cells.push((
-                col,
-                Cell::Text(std::borrow::Cow::Borrowed(
-                    &arena[id_span.0..id_span.0 + id_span.1],
-                )),
-            ));
-            self.write_row(t, &cells, sink)
-        })();
+        let result = self.finish_row(t, cells, &arena, &load_id, parent, root_span, id_span, sink);
         self.id_arena = arena;
         result
+    }
+
+    /// Adds dlt's columns to a row (in dlt's order) and writes it.
+    #[allow(clippy::too_many_arguments)]
+    fn finish_row<'a>(
+        &mut self,
+        t: TableId,
+        mut cells: Vec<(ColId, Cell<'a>)>,
+        arena: &'a str,
+        load_id: &'a str,
+        parent: Option<((usize, usize), usize)>,
+        root_span: (usize, usize),
+        id_span: (usize, usize),
+        sink: &mut dyn JobSink,
+    ) -> Result<(), NormalizeError> {
+        let text =
+            |span: (usize, usize)| Cell::Text(std::borrow::Cow::Borrowed(&arena[span.0..span.0 + span.1]));
+        let is_root = self.tables[t].parent.is_none();
+        if !is_root && self.tables[t].root_key {
+            let col = self.system_column(t, 4);
+            cells.push((col, text(root_span)));
+        }
+        if is_root {
+            let col = self.system_column(t, 1);
+            cells.push((col, Cell::Text(std::borrow::Cow::Borrowed(load_id))));
+        }
+        if let Some((p, list_idx)) = parent {
+            let col = self.system_column(t, 2);
+            cells.push((col, text(p)));
+            let col = self.system_column(t, 3);
+            cells.push((col, Cell::Int(list_idx as i64)));
+        }
+        let col = self.system_column(t, 0);
+        cells.push((col, text(id_span)));
+        self.write_row(t, &cells, sink)
     }
 
     /// A null: the column may not be null once it exists; otherwise only remembered for the warning
@@ -1180,6 +1175,13 @@ impl Core {
             }
         } else {
             self.nodes[node].saw_null = true;
+            if let Some(slot) = self.tables[t]
+                .slots
+                .iter_mut()
+                .find(|s| s.col.is_none() && s.name == name)
+            {
+                slot.null_seen = true;
+            }
         }
         Ok(())
     }
@@ -1222,7 +1224,16 @@ impl Core {
             });
         };
         let new_col = match slot {
-            Some(slot) => self.complete_slot(t, slot, Some(data_type)),
+            Some(slot) => {
+                // earlier rows had null in a column that may not be null (dlt fails writing them)
+                if self.tables[t].slots[slot].null_seen && !self.tables[t].slots[slot].column.nullable {
+                    return Err(NormalizeError::MissingRequiredValue {
+                        table: self.tables[t].name.clone(),
+                        column: name,
+                    });
+                }
+                self.complete_slot(t, slot, Some(data_type))
+            }
             None => {
                 let column = Column::new(name, data_type);
                 let position = self.tables[t].order.len();

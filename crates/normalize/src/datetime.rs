@@ -582,7 +582,7 @@ fn parse_common(text: &str) -> Option<Parsed> {
 
     // every way to match the optional date, in the regex's priority order:
     // (end position, year, Some((month, day)))
-    let mut dates: Vec<(usize, Option<(u32, Option<(u32, u32)>)>)> = Vec::new();
+    let mut dates: Vec<(usize, CommonDate)> = Vec::new();
     if let Some(year) = number(0, 4) {
         for monthsep in [true, false] {
             let mut i = 4;
@@ -654,6 +654,9 @@ fn parse_common(text: &str) -> Option<Parsed> {
     }
     None
 }
+
+/// The date part of a `_parse_common` match: the year and, when present, month and day.
+type CommonDate = Option<(u32, Option<(u32, u32)>)>;
 
 enum CommonTime {
     None,

@@ -374,42 +374,40 @@ impl Parser<'_> {
         let bytes = self.input;
         // fast scan for the closing quote, a backslash or a control character, 8 bytes at a time
         let mut i = start;
-        loop {
-            while i + 8 <= bytes.len() {
-                let mut word = [0u8; 8];
-                word.copy_from_slice(&bytes[i..i + 8]);
-                let w = u64::from_le_bytes(word);
-                let special = has_byte(w, b'"') | has_byte(w, b'\\') | has_less_than_0x20(w);
-                if special != 0 {
-                    i += (special.trailing_zeros() / 8) as usize;
-                    break;
-                }
-                i += 8;
+        while i + 8 <= bytes.len() {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(&bytes[i..i + 8]);
+            let w = u64::from_le_bytes(word);
+            let special = has_byte(w, b'"') | has_byte(w, b'\\') | has_less_than_0x20(w);
+            if special != 0 {
+                i += (special.trailing_zeros() / 8) as usize;
+                break;
             }
-            while i < bytes.len() && !matches!(bytes[i], b'"' | b'\\' | 0..=0x1f) {
-                i += 1;
+            i += 8;
+        }
+        while i < bytes.len() && !matches!(bytes[i], b'"' | b'\\' | 0..=0x1f) {
+            i += 1;
+        }
+        match bytes.get(i) {
+            Some(b'"') => {
+                self.pos = i + 1;
+                Ok(Span {
+                    start: start as u32,
+                    len: (i - start) as u32,
+                    in_arena: false,
+                })
             }
-            match bytes.get(i) {
-                Some(b'"') => {
-                    self.pos = i + 1;
-                    return Ok(Span {
-                        start: start as u32,
-                        len: (i - start) as u32,
-                        in_arena: false,
-                    });
-                }
-                Some(b'\\') => {
-                    self.pos = i;
-                    return self.escaped_string(start);
-                }
-                Some(_) => {
-                    self.pos = i;
-                    return Err(self.err("control character in a string"));
-                }
-                None => {
-                    self.pos = i;
-                    return Err(self.err("unterminated string"));
-                }
+            Some(b'\\') => {
+                self.pos = i;
+                self.escaped_string(start)
+            }
+            Some(_) => {
+                self.pos = i;
+                Err(self.err("control character in a string"))
+            }
+            None => {
+                self.pos = i;
+                Err(self.err("unterminated string"))
             }
         }
     }

@@ -51,6 +51,9 @@ mod pyconv;
 mod sink;
 mod writer;
 
+#[cfg(test)]
+mod vector_tests;
+
 use std::collections::BTreeMap;
 
 pub use package::schema::{DataType, Schema, WriteDisposition};

@@ -171,7 +171,7 @@ pub(crate) fn double_to_bigint(value: f64) -> Option<i64> {
         return None;
     }
     // -2^63 and 2^63 are exact doubles; the range check is exact
-    if value >= -9_223_372_036_854_775_808.0 && value < 9_223_372_036_854_775_808.0 {
+    if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&value) {
         Some(value as i64)
     } else {
         None

@@ -273,10 +273,10 @@ impl TableWriter {
             }
         }
         for (id, _) in &self.fields {
-            if self.stamps[*id] != stamp {
-                if let Some(Some(builder)) = self.builders.get_mut(*id) {
-                    builder.append_null();
-                }
+            if self.stamps[*id] != stamp
+                && let Some(Some(builder)) = self.builders.get_mut(*id)
+            {
+                builder.append_null();
             }
         }
         self.batch_rows += 1;
@@ -389,13 +389,8 @@ impl TableWriter {
             .finish()
             .map_err(|e| write_error(table, open.path.clone(), e))?;
         let bytes = open.writer.bytes_written() as u64;
-        let inner = open
-            .writer
-            .into_inner()
+        std::io::Write::flush(open.writer.inner_mut())
             .map_err(|e| write_error(table, open.path.clone(), e))?;
-        inner
-            .into_inner()
-            .map_err(|e| write_error(table, open.path.clone(), e.into_error()))?;
         done.push(WrittenFile {
             table: table.to_owned(),
             path: open.path,
