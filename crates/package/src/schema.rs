@@ -267,7 +267,9 @@ pub struct Schema {
 }
 
 impl Schema {
-    /// A new, empty schema named `name` as dlt creates one for a source: engine version 11, the
+    /// A new schema named `name` as dlt creates one for a source: dlt's tables `_dlt_version` and
+    /// `_dlt_loads` (dlt refuses to read a schema without them; their write disposition `skip` and table
+    /// descriptions have no place in [`Table`] and are left out), engine version 11, the
     /// `iso_timestamp` type detection, the default hints of dlt's own columns (`_dlt_id` unique row key and
     /// not null, ...), the `snake_case` naming convention and the relational JSON normalizer. Version 1
     /// with its hash set.
@@ -294,7 +296,7 @@ impl Schema {
             version_hash: String::new(),
             engine_version: SCHEMA_ENGINE_VERSION,
             name: name.into(),
-            tables: Vec::new(),
+            tables: vec![version_table(), loads_table()],
             settings,
             normalizers,
             previous_hashes: Vec::new(),
@@ -400,6 +402,97 @@ impl Schema {
         }
         self.version_hash = hash;
         bumped
+    }
+}
+
+fn described(name: &str, data_type: DataType, nullable: bool, description: &str) -> Column {
+    Column {
+        description: Some(description.to_owned()),
+        nullable,
+        ..Column::new(name, data_type)
+    }
+}
+
+/// dlt's `_dlt_version` table (`schema/utils.py::version_table`), as far as [`Table`] holds it.
+pub fn version_table() -> Table {
+    Table {
+        name: "_dlt_version".to_owned(),
+        columns: vec![
+            described(
+                "version",
+                DataType::Bigint,
+                false,
+                "Numeric version of the schema, incremented on each schema change",
+            ),
+            described(
+                "engine_version",
+                DataType::Bigint,
+                false,
+                "Version of the dlt schema engine that created this schema",
+            ),
+            described(
+                "inserted_at",
+                DataType::Timestamp,
+                false,
+                "Timestamp when this schema version was stored",
+            ),
+            described("schema_name", DataType::Text, false, "Name of the schema"),
+            described(
+                "version_hash",
+                DataType::Text,
+                false,
+                "Unique hash of the schema content, used to detect changes",
+            ),
+            described(
+                "schema",
+                DataType::Text,
+                false,
+                "JSON representation of the complete schema definition",
+            ),
+        ],
+        ..Table::default()
+    }
+}
+
+/// dlt's `_dlt_loads` table (`schema/utils.py::loads_table`), as far as [`Table`] holds it.
+pub fn loads_table() -> Table {
+    let mut load_id = described(
+        "load_id",
+        DataType::Text,
+        false,
+        "Unique identifier of the load operation",
+    );
+    load_id.precision = Some(64);
+    Table {
+        name: "_dlt_loads".to_owned(),
+        columns: vec![
+            load_id,
+            described(
+                "schema_name",
+                DataType::Text,
+                true,
+                "Name of the schema associated with this load",
+            ),
+            described(
+                "status",
+                DataType::Bigint,
+                false,
+                "Status of the load operation (0 = success)",
+            ),
+            described(
+                "inserted_at",
+                DataType::Timestamp,
+                false,
+                "Timestamp when the load was completed",
+            ),
+            described(
+                "schema_version_hash",
+                DataType::Text,
+                true,
+                "Hash of the schema version used during this load",
+            ),
+        ],
+        ..Table::default()
     }
 }
 
@@ -595,6 +688,8 @@ mod tests {
     fn new_schema_has_dlt_settings() {
         let mut schema = Schema::new("looker_data_source");
         assert_eq!(schema.version, 1);
+        assert_eq!(schema.tables[0].name, "_dlt_version");
+        assert_eq!(schema.tables[1].column("load_id").unwrap().precision, Some(64));
         assert_eq!(schema.engine_version, 11);
         assert!(!schema.version_hash.is_empty());
         schema.add_root_key_propagation("users");
