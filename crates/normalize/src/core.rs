@@ -106,6 +106,8 @@ struct Node {
     claimed: Option<String>,
     col: Option<ColId>,
     json_check: Option<(u64, bool)>,
+    /// The table's column generation when `col` was last looked up and not found.
+    col_checked: Option<u64>,
     child_table: Option<TableId>,
     saw_null: bool,
 }
@@ -204,6 +206,9 @@ pub(crate) struct Core {
     // scratch buffers of the walk
     flat_cols: Vec<(NodeId, TokIdx)>,
     flat_lists: Vec<(NodeId, TokIdx)>,
+    flat_stack: Vec<(RowSrc, i64, NodeId)>,
+    cells_buf: Vec<(ColId, Cell<'static>)>,
+    work_buf: Vec<Work>,
     id_arena: String,
 }
 
@@ -242,6 +247,9 @@ impl Core {
             source_hints: FxMap::default(),
             flat_cols: Vec::new(),
             flat_lists: Vec::new(),
+            flat_stack: Vec::new(),
+            cells_buf: Vec::new(),
+            work_buf: Vec::new(),
             id_arena: String::new(),
         };
         for table in &core.schema.tables {
@@ -394,6 +402,7 @@ impl Core {
             claimed: None,
             col: None,
             json_check: None,
+            col_checked: None,
             child_table: None,
             saw_null: false,
         });
@@ -739,6 +748,7 @@ impl Core {
             claimed: None,
             col: None,
             json_check: None,
+            col_checked: None,
             child_table: None,
             saw_null: false,
         });
@@ -910,7 +920,8 @@ impl Core {
             _ => RowSrc::Wrap("value", item),
         };
         let max_nesting = self.tables[root].max_nesting;
-        let mut work: Vec<Work> = Vec::new();
+        let mut work = std::mem::take(&mut self.work_buf);
+        work.clear();
         let mut rows = 0;
         self.process_row(tape, root, src, max_nesting, None, None, &mut work, sink)?;
         rows += 1;
@@ -956,6 +967,7 @@ impl Core {
             )?;
             rows += 1;
         }
+        self.work_buf = work;
         Ok(rows)
     }
 
@@ -980,20 +992,17 @@ impl Core {
 
         // the row id: kept from the source, random for root rows, a digest for nested rows
         let id_start = self.id_arena.len();
-        let mut id = String::new();
         match source_id.and_then(|v| source_row_id(tape, v)) {
-            Some(given) => id = given,
+            Some(given) => self.id_arena.push_str(&given),
             None => match parent {
-                None => self.ids.random(&mut id),
+                None => self.ids.random(&mut self.id_arena),
                 Some((p, list_idx)) => {
-                    let parent_id = &self.id_arena[p.0..p.0 + p.1];
                     self.ids
-                        .nested(parent_id, &self.tables[t].name, list_idx, &mut id);
+                        .nested(&mut self.id_arena, p, &self.tables[t].name, list_idx);
                 }
             },
         }
-        self.id_arena.push_str(&id);
-        let id_span = (id_start, id.len());
+        let id_span = (id_start, self.id_arena.len() - id_start);
         let root_span = root_id.unwrap_or(id_span);
 
         let result = self.emit_row(tape, t, &cols, parent, root_span, id_span, sink);
@@ -1030,7 +1039,9 @@ impl Core {
         lists: &mut Vec<(NodeId, TokIdx)>,
     ) -> Option<TokIdx> {
         let mut source_id = None;
-        let mut stack: Vec<(RowSrc, i64, NodeId)> = vec![(src, lvl, self.tables[t].root_node)];
+        let mut stack = std::mem::take(&mut self.flat_stack);
+        stack.clear();
+        stack.push((src, lvl, self.tables[t].root_node));
         while let Some((src, lvl, node)) = stack.pop() {
             self.obj_counter += 1;
             let stamp = self.obj_counter;
@@ -1067,6 +1078,7 @@ impl Core {
                 }
             }
         }
+        self.flat_stack = stack;
         source_id
     }
 
@@ -1109,7 +1121,8 @@ impl Core {
         id_span: (usize, usize),
         sink: &mut dyn JobSink,
     ) -> Result<(), NormalizeError> {
-        let mut cells: Vec<(ColId, Cell<'_>)> = Vec::with_capacity(cols.len() + 5);
+        // the buffer of an earlier row, its allocation reused
+        let mut cells: Vec<(ColId, Cell<'_>)> = std::mem::take(&mut self.cells_buf);
         for &(node, value) in cols {
             let val = Val::at(tape, value);
             if let Val::Null = val {
@@ -1122,7 +1135,10 @@ impl Core {
         // dlt's columns, in dlt's order
         let load_id = self.load_id.clone();
         let arena = std::mem::take(&mut self.id_arena);
-        let result = self.finish_row(t, cells, &arena, &load_id, parent, root_span, id_span, sink);
+        let result = self.finish_row(t, &mut cells, &arena, &load_id, parent, root_span, id_span, sink);
+        cells.clear();
+        // in-place collect: keeps the allocation, drops the borrowed lifetime
+        self.cells_buf = cells.into_iter().filter_map(|_| None).collect();
         self.id_arena = arena;
         result
     }
@@ -1132,7 +1148,7 @@ impl Core {
     fn finish_row<'a>(
         &mut self,
         t: TableId,
-        mut cells: Vec<(ColId, Cell<'a>)>,
+        cells: &mut Vec<(ColId, Cell<'a>)>,
         arena: &'a str,
         load_id: &'a str,
         parent: Option<((usize, usize), usize)>,
@@ -1159,31 +1175,57 @@ impl Core {
         }
         let col = self.system_column(t, 0);
         cells.push((col, text(id_span)));
-        self.write_row(t, &cells, sink)
+        self.write_row(t, cells, sink)
     }
 
     /// A null: the column may not be null once it exists; otherwise only remembered for the warning
     /// about columns without data.
     fn null_value(&mut self, t: TableId, node: NodeId) -> Result<(), NormalizeError> {
-        let name = self.claim(node);
-        if let Some(&col) = self.tables[t].col_by_name.get(&name) {
+        if let Some(col) = self.node_column(t, node) {
             if !self.tables[t].cols[col].column.nullable {
                 return Err(NormalizeError::MissingRequiredValue {
                     table: self.tables[t].name.clone(),
-                    column: name,
+                    column: self.tables[t].cols[col].column.name.clone(),
                 });
             }
         } else {
             self.nodes[node].saw_null = true;
-            if let Some(slot) = self.tables[t]
-                .slots
-                .iter_mut()
-                .find(|s| s.col.is_none() && s.name == name)
-            {
-                slot.null_seen = true;
+            if !self.tables[t].slots.is_empty() {
+                let name = self.claim(node);
+                if let Some(slot) = self.tables[t]
+                    .slots
+                    .iter_mut()
+                    .find(|s| s.col.is_none() && s.name == name)
+                {
+                    slot.null_seen = true;
+                }
             }
         }
         Ok(())
+    }
+
+    /// The column `node` fills in its table, if it exists yet (cached on the node).
+    #[inline]
+    fn node_column(&mut self, t: TableId, node: NodeId) -> Option<ColId> {
+        if let Some(col) = self.nodes[node].col {
+            return Some(col);
+        }
+        let generation = self.tables[t].col_gen;
+        if self.nodes[node].col_checked == Some(generation) {
+            return None;
+        }
+        if self.nodes[node].claimed.is_none() {
+            self.claim(node);
+        }
+        let table = &self.tables[t];
+        let found = self.nodes[node]
+            .claimed
+            .as_ref()
+            .and_then(|name| table.col_by_name.get(name))
+            .copied();
+        self.nodes[node].col = found;
+        self.nodes[node].col_checked = Some(generation);
+        found
     }
 
     /// dlt's `_coerce_row` for one non-null value: the column it goes to and the value to store.
@@ -1195,15 +1237,7 @@ impl Core {
         val: Val<'t>,
     ) -> Result<(ColId, Cell<'t>), NormalizeError> {
         // fast path: the node's column is known
-        let col = match self.nodes[node].col {
-            Some(col) => Some(col),
-            None => {
-                let name = self.claim(node);
-                let found = self.tables[t].col_by_name.get(&name).copied();
-                self.nodes[node].col = found;
-                found
-            }
-        };
+        let col = self.node_column(t, node);
         if let Some(col) = col {
             let state = &self.tables[t].cols[col];
             if let Some(cell) = coerce::coerce(tape, state.column.data_type, &val, state.scale) {

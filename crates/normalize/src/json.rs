@@ -55,7 +55,7 @@ pub(crate) struct ParseError {
 #[derive(Debug, Default)]
 pub(crate) struct Tape {
     pub toks: Vec<Tok>,
-    input: Vec<u8>,
+    input: String,
     arena: String,
 }
 
@@ -75,8 +75,8 @@ impl Tape {
         if span.in_arena {
             self.arena.get(start..end).unwrap_or("")
         } else {
-            // the input was validated as UTF-8 and spans end at ASCII quotes
-            std::str::from_utf8(self.input.get(start..end).unwrap_or(b"")).unwrap_or("")
+            // spans start and end next to ASCII quotes, on character boundaries
+            self.input.get(start..end).unwrap_or("")
         }
     }
 
@@ -105,16 +105,20 @@ impl Tape {
                 reason: "page larger than 4 GiB",
             });
         }
-        if let Err(e) = std::str::from_utf8(input) {
-            return Err(ParseError {
-                offset: e.valid_up_to(),
-                reason: "invalid UTF-8",
-            });
-        }
-        self.input.extend_from_slice(input);
+        let text = match std::str::from_utf8(input) {
+            Ok(text) => text,
+            Err(e) => {
+                return Err(ParseError {
+                    offset: e.valid_up_to(),
+                    reason: "invalid UTF-8",
+                });
+            }
+        };
+        self.input.push_str(text);
         let input = std::mem::take(&mut self.input);
         let result = Parser {
-            input: &input,
+            input: input.as_bytes(),
+            text: &input,
             pos: 0,
             tape: self,
         }
@@ -132,6 +136,8 @@ struct Frame {
 
 struct Parser<'a> {
     input: &'a [u8],
+    /// The same input as text (validated UTF-8).
+    text: &'a str,
     pos: usize,
     tape: &'a mut Tape,
 }
@@ -419,7 +425,7 @@ impl Parser<'_> {
         // the input is valid UTF-8 and `start..pos` ends before an ASCII byte
         self.tape
             .arena
-            .push_str(std::str::from_utf8(&bytes[start..self.pos]).unwrap_or(""));
+            .push_str(self.text.get(start..self.pos).unwrap_or(""));
         loop {
             let chunk_start = self.pos;
             while self.pos < bytes.len() && !matches!(bytes[self.pos], b'"' | b'\\' | 0..=0x1f) {
@@ -427,7 +433,7 @@ impl Parser<'_> {
             }
             self.tape
                 .arena
-                .push_str(std::str::from_utf8(&bytes[chunk_start..self.pos]).unwrap_or(""));
+                .push_str(self.text.get(chunk_start..self.pos).unwrap_or(""));
             match bytes.get(self.pos) {
                 Some(b'"') => {
                     self.pos += 1;
