@@ -8,6 +8,8 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 
 export CARGO_TARGET_DIR := env_var_or_default("CARGO_TARGET_DIR", home_directory() / ".cache/looker-load/target")
 export CARGO_TERM_COLOR := env_var_or_default("CARGO_TERM_COLOR", "never")
+# DuckDB's prebuilt library of the pinned version, fetched once from npm into the target directory.
+export DUCKDB_LIB_DIR := env_var_or_default("DUCKDB_LIB_DIR", shell("scripts/duckdb-lib.sh \"$1\"", CARGO_TARGET_DIR / "duckdb-lib/1.5.5"))
 
 # List the recipes.
 default:

@@ -12,7 +12,11 @@ use pipeline::{PipelineError, extract};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
-#[command(name = "looker-load", version, about = "Copy a Looker instance's metadata into a database, compatible with dlt.")]
+#[command(
+    name = "looker-load",
+    version,
+    about = "Copy a Looker instance's metadata into a database, compatible with dlt."
+)]
 struct Cli {
     /// More detail in the log (-v: debug, -vv: trace). `RUST_LOG` overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -42,8 +46,14 @@ struct CommonArgs {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Extract, normalize and load: finish pending work, then load new data from Looker.
+    Run(ExtractArgs),
     /// Extract the selected resources from Looker into the working directory.
     Extract(ExtractArgs),
+    /// Normalize pending extracts into load packages.
+    Normalize,
+    /// Load pending load packages into the destination.
+    Load,
     /// List the Looker resources that can be extracted, with their paging and keys.
     Resources,
 }
@@ -119,22 +129,169 @@ async fn dispatch(cli: Cli) -> Result<(), PipelineError> {
             let settings = resolve(&cli.common, Some(&args.source))?;
             run_extract(settings, &args.source).await
         }
+        Command::Run(args) => {
+            let settings = resolve(&cli.common, Some(&args.source))?;
+            run_pipeline(settings, &args.source).await
+        }
+        Command::Normalize => {
+            let settings = resolve(&cli.common, None)?;
+            run_normalize(settings).await
+        }
+        Command::Load => {
+            let settings = resolve(&cli.common, None)?;
+            run_load(settings).await
+        }
+    }
+}
+
+/// Starts the mock Looker when `--demo` is given and points the settings at it.
+async fn start_demo(settings: &mut Settings, source: &SourceArgs) -> Result<Option<Demo>, PipelineError> {
+    if !source.demo {
+        return Ok(None);
+    }
+    let demo = Demo::start(DemoSize {
+        users: source.demo_users,
+    })
+    .await?;
+    demo.configure(&mut settings.looker)?;
+    Ok(Some(demo))
+}
+
+async fn run_pipeline(mut settings: Settings, source: &SourceArgs) -> Result<(), PipelineError> {
+    let demo = start_demo(&mut settings, source).await?;
+    let looker = extract::looker_settings(&settings.looker)?;
+    let resources = extract::selected_resources(&settings)?;
+    let outcome = pipeline::run::run(&settings, looker, &resources).await;
+    if let Some(demo) = demo {
+        demo.stop().await;
+    }
+    let outcome = outcome?;
+    print_rows(&outcome.loaded);
+    println!(
+        "Extract and normalize: {:.2} s; load: {:.2} s; {} requests, {} retries",
+        outcome.extract_normalize.as_secs_f64(),
+        outcome.load.as_secs_f64(),
+        outcome.extract.requests,
+        outcome.extract.retries
+    );
+    if !outcome.extract.skipped_queries.is_empty() {
+        println!(
+            "Skipped {} referenced queries that Looker answered 404 (not visible to this API user)",
+            outcome.extract.skipped_queries.len()
+        );
+    }
+    print_load_info(&settings, &outcome.loaded, &outcome.location, outcome.elapsed);
+    Ok(())
+}
+
+async fn run_normalize(settings: Settings) -> Result<(), PipelineError> {
+    let dir = package::PipelineDir::new(&settings.pipelines_dir, &settings.pipeline_name)?;
+    let destination = pipeline::load::destination(&settings)?;
+    let limit = Some(destination.capabilities().max_identifier_length);
+    let lock = dir.lock()?;
+    let normalized = tokio::task::spawn_blocking(move || {
+        let result = pipeline::normalize::normalize_extracts(&dir, &settings, limit);
+        drop(lock);
+        result
+    })
+    .await
+    .map_err(|e| PipelineError::Internal(format!("normalize stopped: {e}")))??;
+    if normalized.is_empty() {
+        println!("No pending extracts to normalize");
+    }
+    for n in &normalized {
+        println!(
+            "Normalized {} items ({:.1} MB) into load package {} in {:.2} s:",
+            n.items,
+            n.bytes as f64 / 1e6,
+            n.package.load_id(),
+            n.elapsed.as_secs_f64()
+        );
+        for (table, rows) in &n.rows_per_table {
+            println!("- {table}: {rows} row(s)");
+        }
+    }
+    Ok(())
+}
+
+async fn run_load(settings: Settings) -> Result<(), PipelineError> {
+    let started = std::time::Instant::now();
+    let dir = package::PipelineDir::new(&settings.pipelines_dir, &settings.pipeline_name)?;
+    let destination = pipeline::load::destination(&settings)?;
+    let lock = dir.lock()?;
+    let loaded = pipeline::load::load_pending(&dir, destination.as_ref()).await?;
+    drop(lock);
+    if loaded.is_empty() {
+        println!("No pending load packages");
+        return Ok(());
+    }
+    print_rows(&loaded);
+    print_load_info(&settings, &loaded, &destination.location(), started.elapsed());
+    Ok(())
+}
+
+/// Rows per table of the loaded packages.
+fn print_rows(loaded: &[pipeline::load::LoadedPackage]) {
+    let mut rows: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+    for package in loaded {
+        for (table, n) in &package.rows_per_table {
+            *rows.entry(table).or_insert(0) += n;
+        }
+    }
+    if rows.is_empty() {
+        return;
+    }
+    println!("Loaded rows per table:");
+    for (table, n) in rows {
+        println!("- {table}: {n} row(s)");
+    }
+}
+
+/// dlt's load info lines.
+fn print_load_info(
+    settings: &Settings,
+    loaded: &[pipeline::load::LoadedPackage],
+    location: &str,
+    elapsed: std::time::Duration,
+) {
+    println!(
+        "Pipeline {} load step completed in {:.2} seconds",
+        settings.pipeline_name,
+        elapsed.as_secs_f64()
+    );
+    println!(
+        "{} load package(s) were loaded to destination {} and into dataset {}",
+        loaded.len(),
+        settings.destination.name(),
+        settings.dataset_name
+    );
+    println!(
+        "The {} destination used {} location to store data",
+        settings.destination.name(),
+        location
+    );
+    for package in loaded {
+        println!(
+            "Load package {} is LOADED and contains no failed jobs",
+            package.load_id
+        );
     }
 }
 
 /// Resolves the configuration once, flags over environment over files.
 fn resolve(common: &CommonArgs, source: Option<&SourceArgs>) -> Result<Settings, PipelineError> {
     let destination = match &common.destination {
-        Some(name) => Some(name.parse::<DestinationKind>().map_err(|e| {
-            config::ConfigError::Invalid {
-                key: "destination".to_owned(),
-                origin: config::Origin::CommandLine {
-                    flag: "--destination",
-                },
-                value: name.clone(),
-                expected: e.to_string(),
-            }
-        })?),
+        Some(name) => Some(
+            name.parse::<DestinationKind>()
+                .map_err(|e| config::ConfigError::Invalid {
+                    key: "destination".to_owned(),
+                    origin: config::Origin::CommandLine {
+                        flag: "--destination",
+                    },
+                    value: name.clone(),
+                    expected: e.to_string(),
+                })?,
+        ),
         None => None,
     };
     let overrides = Overrides {
@@ -151,16 +308,7 @@ fn resolve(common: &CommonArgs, source: Option<&SourceArgs>) -> Result<Settings,
 }
 
 async fn run_extract(mut settings: Settings, source: &SourceArgs) -> Result<(), PipelineError> {
-    let demo = if source.demo {
-        let demo = Demo::start(DemoSize {
-            users: source.demo_users,
-        })
-        .await?;
-        demo.configure(&mut settings.looker)?;
-        Some(demo)
-    } else {
-        None
-    };
+    let demo = start_demo(&mut settings, source).await?;
     let looker = extract::looker_settings(&settings.looker)?;
     let resources = extract::selected_resources(&settings)?;
     let dir = package::PipelineDir::new(&settings.pipelines_dir, &settings.pipeline_name)?;
@@ -229,7 +377,11 @@ fn print_resources() {
         println!(
             "{:<16} {:<9} {:<24} {:<26} {:<8} {:<12} {}",
             resource.name(),
-            if looker::Resource::DEFAULT.contains(&resource) { "yes" } else { "" },
+            if looker::Resource::DEFAULT.contains(&resource) {
+                "yes"
+            } else {
+                ""
+            },
             spec.endpoint,
             spec.paging.to_string(),
             spec.primary_key,

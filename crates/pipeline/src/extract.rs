@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use looker::{Credentials, ExtractReport, Extractor, LookerSettings, Page, Resource};
+use looker::{ExtractReport, Extractor, LookerSettings, Page, Resource};
 use package::{LoadId, PipelineDir};
 use tokio::sync::mpsc;
 
 use crate::PipelineError;
-use crate::config::{LookerAuth, LookerConfig, Settings};
+use crate::config::{LookerConfig, Settings};
 
 /// Pages buffered between the extractor and the writer; bounds memory whatever the instance's size.
 const PAGE_CHANNEL: usize = 16;
@@ -21,17 +21,7 @@ const PAGE_CHANNEL: usize = 16;
 /// instance or its credentials are missing.
 pub fn looker_settings(config: &LookerConfig) -> Result<LookerSettings, PipelineError> {
     let connection = config.require_credentials()?;
-    let credentials = match connection.auth {
-        LookerAuth::ClientCredentials {
-            client_id,
-            client_secret,
-        } => Credentials::ClientCredentials {
-            client_id,
-            client_secret,
-        },
-        LookerAuth::AccessToken(token) => Credentials::AccessToken(token),
-    };
-    let mut settings = LookerSettings::new(connection.base_url.as_str(), credentials)?;
+    let mut settings = LookerSettings::new(connection.base_url.as_str(), connection.auth)?;
     if let Some(v) = config.page_size {
         settings.page_size = v;
     }
@@ -58,8 +48,9 @@ pub fn selected_resources(settings: &Settings) -> Result<Vec<Resource>, Pipeline
         Some(names) => {
             let mut out = Vec::with_capacity(names.len());
             for name in names {
-                let resource = name.parse::<Resource>().map_err(|e| {
-                    crate::config::ConfigError::Invalid {
+                let resource = name
+                    .parse::<Resource>()
+                    .map_err(|e| crate::config::ConfigError::Invalid {
                         key: "sources.looker_data_source.resources".to_owned(),
                         origin: settings
                             .origins
@@ -68,8 +59,7 @@ pub fn selected_resources(settings: &Settings) -> Result<Vec<Resource>, Pipeline
                             .unwrap_or(crate::config::Origin::Default),
                         value: name.clone(),
                         expected: e.to_string(),
-                    }
-                })?;
+                    })?;
                 if !out.contains(&resource) {
                     out.push(resource);
                 }

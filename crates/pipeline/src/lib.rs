@@ -5,5 +5,8 @@ pub mod config;
 pub mod demo;
 mod error;
 pub mod extract;
+pub mod load;
+pub mod normalize;
+pub mod run;
 
 pub use error::PipelineError;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use pipeline::config::{
-    self, ConfigError, DestinationKind, Environment, LookerAuth, Origin, Overrides, Settings, SslMode,
+    self, ConfigError, DestinationKind, Environment, Credentials, Origin, Overrides, Settings, SslMode,
     WriteDisposition,
 };
 use secrecy::ExposeSecret;
@@ -979,7 +979,7 @@ fn require_credentials_names_key_and_env() {
 
     let s = dirs.ok(&[("SOURCES__LOOKER_DATA_SOURCE__ACCESS_TOKEN", "tok")]);
     let creds = s.looker.require_credentials().unwrap();
-    assert!(matches!(creds.auth, LookerAuth::AccessToken(ref t) if t.expose_secret() == "tok"));
+    assert!(matches!(creds.auth, Credentials::AccessToken(ref t) if t.expose_secret() == "tok"));
 
     let s = dirs.ok(&[
         ("SOURCES__LOOKER_DATA_SOURCE__ACCESS_TOKEN", "tok"),
@@ -989,7 +989,7 @@ fn require_credentials_names_key_and_env() {
     let creds = s.looker.require_credentials().unwrap();
     assert_eq!(creds.base_url.as_str(), "https://x.looker.com/");
     match creds.auth {
-        LookerAuth::ClientCredentials {
+        Credentials::ClientCredentials {
             client_id,
             client_secret,
         } => {

@@ -1,12 +1,13 @@
 //! The Looker source settings (`[sources.looker_data_source]`) and per-resource hints.
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::str::FromStr;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
+
+pub use looker::Credentials;
+pub use package::schema::WriteDisposition;
 
 use super::error::{ConfigError, Origin, UnknownName};
 use super::keys::{self, SOURCE_SECTION, env_name, source_sections};
@@ -57,26 +58,13 @@ pub struct LookerConfig {
 /// How to authenticate to Looker.
 ///
 /// `Debug` never shows the secret or the token.
-#[derive(Debug, Clone)]
-pub enum LookerAuth {
-    /// Log in with an API3 key pair; the token is renewed as needed.
-    ClientCredentials {
-        /// API3 client id.
-        client_id: String,
-        /// API3 client secret.
-        client_secret: SecretString,
-    },
-    /// Use a pre-issued token as is.
-    AccessToken(SecretString),
-}
-
 /// A complete, checked Looker connection.
 #[derive(Debug, Clone)]
 pub struct LookerCredentials {
     /// The instance URL.
     pub base_url: Url,
     /// How to authenticate.
-    pub auth: LookerAuth,
+    pub auth: Credentials,
 }
 
 fn looker_missing(key: &str, file: &'static str) -> ConfigError {
@@ -99,11 +87,11 @@ impl LookerConfig {
             .clone()
             .ok_or_else(|| looker_missing("base_url", "config.toml"))?;
         let auth = match (&self.client_id, &self.client_secret, &self.access_token) {
-            (Some(client_id), Some(client_secret), _) => LookerAuth::ClientCredentials {
+            (Some(client_id), Some(client_secret), _) => Credentials::ClientCredentials {
                 client_id: client_id.clone(),
                 client_secret: client_secret.clone(),
             },
-            (None, _, Some(token)) | (Some(_), None, Some(token)) => LookerAuth::AccessToken(token.clone()),
+            (None, _, Some(token)) | (Some(_), None, Some(token)) => Credentials::AccessToken(token.clone()),
             (None, _, None) => return Err(looker_missing("client_id", "secrets.toml")),
             (Some(_), None, None) => return Err(looker_missing("client_secret", "secrets.toml")),
         };
@@ -111,47 +99,23 @@ impl LookerConfig {
     }
 }
 
-/// How rows of a resource are written to its table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum WriteDisposition {
-    /// Add the rows to the table.
-    Append,
-    /// Replace the table's content with the rows.
-    Replace,
-    /// Upsert by primary key (delete-insert).
-    Merge,
-}
-
-impl WriteDisposition {
-    const NAMES: &'static [&'static str] = &["append", "replace", "merge"];
-
-    /// The dlt name: `append`, `replace` or `merge`.
-    pub const fn name(self) -> &'static str {
-        match self {
-            WriteDisposition::Append => "append",
-            WriteDisposition::Replace => "replace",
-            WriteDisposition::Merge => "merge",
-        }
+/// The dlt name of a write disposition.
+pub(crate) fn write_disposition_name(wd: WriteDisposition) -> &'static str {
+    match wd {
+        WriteDisposition::Append => "append",
+        WriteDisposition::Replace => "replace",
+        WriteDisposition::Merge => "merge",
     }
 }
 
-impl fmt::Display for WriteDisposition {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for WriteDisposition {
-    type Err = UnknownName;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "append" => Ok(WriteDisposition::Append),
-            "replace" => Ok(WriteDisposition::Replace),
-            "merge" => Ok(WriteDisposition::Merge),
-            _ => Err(UnknownName::new("write disposition", s.trim(), Self::NAMES)),
-        }
+/// Parses a write disposition as dlt spells it: `append`, `replace` or `merge`.
+pub(crate) fn parse_write_disposition(text: &str) -> Result<WriteDisposition, UnknownName> {
+    const NAMES: &[&str] = &["append", "replace", "merge"];
+    match text.trim().to_ascii_lowercase().as_str() {
+        "append" => Ok(WriteDisposition::Append),
+        "replace" => Ok(WriteDisposition::Replace),
+        "merge" => Ok(WriteDisposition::Merge),
+        _ => Err(UnknownName::new("write disposition", text.trim(), NAMES)),
     }
 }
 
@@ -378,7 +342,7 @@ pub(crate) fn resolve_hints(
                 return Ok(None);
             }
             let text = value::to_string(&key, o, raw, false)?;
-            text.parse::<WriteDisposition>()
+            parse_write_disposition(&text)
                 .map(Some)
                 .map_err(|e| invalid(&key, o, raw, false, e.expected()))
         })? {

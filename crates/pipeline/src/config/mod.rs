@@ -73,7 +73,7 @@ use std::time::Duration;
 pub use destination::{DestinationKind, DuckdbConfig, PostgresConfig, SslMode};
 pub use env::Environment;
 pub use error::{ConfigError, Origin, UnknownName};
-pub use looker::{LookerAuth, LookerConfig, LookerCredentials, ResourceHints, WriteDisposition};
+pub use looker::{Credentials, LookerConfig, LookerCredentials, ResourceHints, WriteDisposition};
 
 use keys::{join, path};
 use resolve::{FileKind, Lookup, Resolver, read_toml};
@@ -209,7 +209,11 @@ impl fmt::Display for Settings {
         }
         for (name, hints) in &self.resources {
             if let Some(wd) = hints.write_disposition {
-                writeln!(f, "{s}.resources.{name}.write_disposition: {wd}")?;
+                writeln!(
+                    f,
+                    "{s}.resources.{name}.write_disposition: {}",
+                    looker::write_disposition_name(wd)
+                )?;
             }
             if let Some(pk) = &hints.primary_key {
                 writeln!(f, "{s}.resources.{name}.primary_key: {}", pk.join(", "))?;

@@ -1,0 +1,128 @@
+//! The load step: pending load packages into the destination, oldest first. Each job moves
+//! new → started → completed in the package; `complete_load` (the `_dlt_loads` row) is the commit
+//! point, after which the package is archived in `load/loaded/`. A crash anywhere is finished by the
+//! next run: the destination skips jobs it already holds, so nothing loads twice.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use destination::{Destination, DestinationError, ErrorKind, LoadJob};
+use package::{JobState, LoadId, NormalizedPackage, PipelineDir};
+
+use crate::PipelineError;
+use crate::config::{ConfigError, DestinationKind, Origin, Settings};
+
+/// Attempts per job before a transient error fails the load (the package stays pending).
+const JOB_ATTEMPTS: u32 = 5;
+
+/// The destination the settings name, ready to connect.
+pub fn destination(settings: &Settings) -> Result<Box<dyn Destination>, PipelineError> {
+    match settings.destination {
+        DestinationKind::Duckdb => {
+            let config = duckdb_dest::DuckDbConfig::new(&settings.duckdb.path, &settings.dataset_name);
+            Ok(Box::new(duckdb_dest::DuckDbDestination::new(config)?))
+        }
+        other => Err(ConfigError::Invalid {
+            key: "destination".to_owned(),
+            origin: settings
+                .origins
+                .get("destination")
+                .cloned()
+                .unwrap_or(Origin::Default),
+            value: other.name().to_owned(),
+            expected: "a destination available in this build: duckdb".to_owned(),
+        }
+        .into()),
+    }
+}
+
+/// What loading one package did.
+#[derive(Debug, Clone)]
+pub struct LoadedPackage {
+    /// The package's load id.
+    pub load_id: LoadId,
+    /// Jobs loaded by this run (jobs found already loaded after a crash included).
+    pub jobs: usize,
+    /// Rows per table as counted by normalize.
+    pub rows_per_table: BTreeMap<String, u64>,
+    /// Job retries after transient errors.
+    pub retries: u32,
+    /// Time spent.
+    pub elapsed: Duration,
+}
+
+/// Loads every pending package of `dir` into `destination`, oldest first.
+pub async fn load_pending(
+    dir: &PipelineDir,
+    destination: &dyn Destination,
+) -> Result<Vec<LoadedPackage>, PipelineError> {
+    let mut loaded = Vec::new();
+    for package in dir.pending()? {
+        loaded.push(load_package(destination, package).await?);
+    }
+    Ok(loaded)
+}
+
+/// Loads one package and archives it.
+pub async fn load_package(
+    destination: &dyn Destination,
+    package: NormalizedPackage,
+) -> Result<LoadedPackage, PipelineError> {
+    let started = Instant::now();
+    let id = package.load_id().clone();
+    let load_id = id.to_string();
+    let schema = package.schema()?;
+    let client = destination.connect().await?;
+    client.ensure_dataset().await?;
+    client.update_stored_schema(&schema).await?;
+
+    // Jobs a crashed run had started come first; the destination skips those it already holds.
+    let mut jobs = package.jobs(JobState::Started)?;
+    for job in package.jobs(JobState::New)? {
+        jobs.push(package.start_job(&job)?);
+    }
+    let mut retries = 0;
+    let count = jobs.len();
+    for job in jobs {
+        let mut job = job;
+        loop {
+            let load_job = LoadJob::from_file(&schema, &load_id, job.path())?;
+            match client.load_job(&load_job).await {
+                Ok(_) => {
+                    package.complete_job(&job)?;
+                    break;
+                }
+                Err(e) if e.kind() == ErrorKind::Transient && job.name().retry_count() + 1 < JOB_ATTEMPTS => {
+                    tracing::warn!(job = %job.file_name(), error = %e, "transient load error, retrying");
+                    retries += 1;
+                    let retried = package.retry_job(&job)?;
+                    job = package.start_job(&retried)?;
+                }
+                Err(e) => {
+                    if e.kind() == ErrorKind::Terminal {
+                        package.fail_job(&job, &e.to_string())?;
+                    }
+                    return Err(PipelineError::Load { load_id, source: e });
+                }
+            }
+        }
+    }
+    client
+        .complete_load(&load_id, &schema.name, &schema.version_hash)
+        .await?;
+    let rows_per_table = package.state()?.rows_per_table();
+    package.mark_loaded()?;
+    Ok(LoadedPackage {
+        load_id: id,
+        jobs: count,
+        rows_per_table,
+        retries,
+        elapsed: started.elapsed(),
+    })
+}
+
+impl From<DestinationError> for PipelineError {
+    fn from(e: DestinationError) -> Self {
+        PipelineError::Destination(e)
+    }
+}

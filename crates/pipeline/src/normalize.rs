@@ -1,0 +1,249 @@
+//! The normalize step: pages of Looker items (from the extractor's channel, or from an extract on disk)
+//! into a load package of Parquet job files, with the pipeline's schema evolved and stored.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use looker::Resource;
+use normalize::{JobSink, NormalizeOptions, Normalizer, TableHints};
+use package::schema::{Schema, WriteDisposition};
+use package::{CommitInfo, NewPackage, NormalizedPackage, PipelineDir, PipelineState};
+
+use crate::PipelineError;
+use crate::config::Settings;
+
+/// The name of the schema, as dlt names the schema of `@dlt.source def looker_data_source()`.
+pub const SCHEMA_NAME: &str = "looker_data_source";
+
+/// Creates the normalizer's job files inside a new load package.
+struct PackageSink<'a>(&'a NewPackage);
+
+impl JobSink for PackageSink<'_> {
+    fn create(&mut self, table: &str) -> io::Result<(File, PathBuf)> {
+        self.0.create_job_file(table)
+    }
+}
+
+/// What one normalize step produced.
+#[derive(Debug)]
+pub struct Normalized {
+    /// The committed package, ready to load.
+    pub package: NormalizedPackage,
+    /// Rows written per table.
+    pub rows_per_table: BTreeMap<String, u64>,
+    /// Items read (root rows).
+    pub items: u64,
+    /// Bytes of JSON read.
+    pub bytes: u64,
+    /// Time spent normalizing (pages waited for included when streaming).
+    pub elapsed: Duration,
+}
+
+/// The hints of each resource's root table: the catalogue's defaults (write disposition, primary
+/// key), overridden by `[sources.looker_data_source.resources.<name>]`.
+pub fn table_hints(settings: &Settings, resources: &[Resource]) -> BTreeMap<String, TableHints> {
+    resources
+        .iter()
+        .map(|resource| {
+            let spec = resource.spec();
+            let configured = settings.resources.get(resource.name());
+            let write_disposition = configured
+                .and_then(|h| h.write_disposition)
+                .unwrap_or(spec.write_disposition);
+            let primary_key = configured
+                .and_then(|h| h.primary_key.clone())
+                .unwrap_or_else(|| vec![spec.primary_key.to_owned()]);
+            let hints = TableHints {
+                write_disposition: Some(write_disposition),
+                primary_key,
+                ..TableHints::default()
+            };
+            (resource.name().to_owned(), hints)
+        })
+        .collect()
+}
+
+/// Normalizes the pages `next` yields into `package` and commits it. The pipeline's schema is read
+/// first and stored again before the package is published, so a crash in between leaves a schema
+/// that is a superset of what any package holds.
+pub fn normalize_into(
+    dir: &PipelineDir,
+    package: NewPackage,
+    settings: &Settings,
+    resources: &[Resource],
+    max_identifier_length: Option<usize>,
+    mut next: impl FnMut() -> Option<Result<(Resource, Bytes), PipelineError>>,
+) -> Result<Normalized, PipelineError> {
+    let started = Instant::now();
+    let schema = dir
+        .read_schema(SCHEMA_NAME)?
+        .unwrap_or_else(|| Schema::new(SCHEMA_NAME));
+    let state = pipeline_state(dir, settings)?;
+    let mut tables = table_hints(settings, resources);
+    tables.insert(
+        STATE_TABLE.to_owned(),
+        TableHints {
+            write_disposition: Some(WriteDisposition::Append),
+            ..TableHints::default()
+        },
+    );
+    let options = NormalizeOptions {
+        max_identifier_length,
+        load_id: package.load_id().to_string(),
+        tables,
+        ..NormalizeOptions::default()
+    };
+    let state_row = state_row(&state)?;
+    let outcome = (|| {
+        let mut normalizer = Normalizer::new(schema, options, PackageSink(&package));
+        let (mut items, mut bytes) = (0u64, 0u64);
+        while let Some(page) = next() {
+            let (resource, body) = page?;
+            let stats = normalizer.push_page(resource.name(), &body)?;
+            items += stats.items;
+            bytes += stats.bytes;
+        }
+        normalizer.push_page(STATE_TABLE, &state_row)?;
+        Ok::<_, PipelineError>((normalizer.finish()?, items, bytes))
+    })();
+    let (output, items, bytes) = match outcome {
+        Ok(v) => v,
+        Err(e) => {
+            if let Err(abandon) = package.abandon() {
+                tracing::warn!(error = %abandon, "could not remove the incomplete load package");
+            }
+            return Err(e);
+        }
+    };
+
+    let mut info = CommitInfo {
+        pipeline_state: Some(
+            serde_json::to_value(&state)
+                .map_err(|e| PipelineError::Internal(format!("pipeline state: {e}")))?,
+        ),
+        extracted_tables: resources.iter().map(|r| r.name().to_owned()).collect(),
+        ..CommitInfo::default()
+    };
+    for file in &output.files {
+        info.add_rows(&file.path, file.rows);
+    }
+    dir.write_schema(&output.schema)?;
+    let package = package.commit(&output.schema, info)?;
+    Ok(Normalized {
+        package,
+        rows_per_table: output.rows_per_table,
+        items,
+        bytes,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// The pipeline state that rides in the package (and lands in `_dlt_pipeline_state`), stored locally
+/// first.
+fn pipeline_state(dir: &PipelineDir, settings: &Settings) -> Result<PipelineState, PipelineError> {
+    let mut state = dir
+        .read_state()?
+        .unwrap_or_else(|| PipelineState::new(&settings.pipeline_name, &settings.dataset_name));
+    state.dataset_name = settings.dataset_name.clone();
+    state.default_schema_name = Some(SCHEMA_NAME.to_owned());
+    state.schema_names = Some(vec![SCHEMA_NAME.to_owned()]);
+    state.destination_name = Some(settings.destination.name().to_owned());
+    state.destination_type = Some(format!("dlt.destinations.{}", settings.destination.name()));
+    state.bump_version_if_modified();
+    dir.write_state(&state)?;
+    Ok(state)
+}
+
+/// The table dlt keeps the pipeline state in, one row per load that changed it.
+pub const STATE_TABLE: &str = "_dlt_pipeline_state";
+
+/// The `_dlt_pipeline_state` row of a load, as a one-item page: the state as base64 of zlib-compressed
+/// JSON (level 9), as dlt writes it, so dlt and looker-load both restore it on a new machine.
+fn state_row(state: &PipelineState) -> Result<Vec<u8>, PipelineError> {
+    use std::io::Write;
+
+    use base64::Engine;
+
+    let json =
+        serde_json::to_vec(state).map_err(|e| PipelineError::Internal(format!("pipeline state: {e}")))?;
+    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder
+        .write_all(&json)
+        .map_err(|e| PipelineError::Internal(format!("compress pipeline state: {e}")))?;
+    let compressed = encoder
+        .finish()
+        .map_err(|e| PipelineError::Internal(format!("compress pipeline state: {e}")))?;
+    let row = serde_json::json!([{
+        "version": state.state_version,
+        "engine_version": state.engine_version,
+        "pipeline_name": state.pipeline_name,
+        "state": base64::engine::general_purpose::STANDARD.encode(compressed),
+        "created_at": package::now_rfc3339(),
+        "version_hash": state.version_hash,
+    }]);
+    serde_json::to_vec(&row).map_err(|e| PipelineError::Internal(format!("pipeline state: {e}")))
+}
+
+/// Normalizes every pending extract (`looker-load extract` output) into a load package, oldest first.
+/// Each extract is removed once its package is committed.
+pub fn normalize_extracts(
+    dir: &PipelineDir,
+    settings: &Settings,
+    max_identifier_length: Option<usize>,
+) -> Result<Vec<Normalized>, PipelineError> {
+    let mut done = Vec::new();
+    for extract in dir.pending_extracts()? {
+        let resources = extract_resources(&extract)?;
+        let mut pages = Vec::new();
+        for resource in &resources {
+            for page in extract.pages(resource.name())? {
+                pages.push((*resource, page.path));
+            }
+        }
+        let package = dir.new_package_from_extract(&extract)?;
+        let mut pages = pages.into_iter();
+        let normalized = normalize_into(dir, package, settings, &resources, max_identifier_length, || {
+            let (resource, path) = pages.next()?;
+            Some(
+                std::fs::read(&path)
+                    .map(|body| (resource, Bytes::from(body)))
+                    .map_err(|source| {
+                        PipelineError::Package(package::Error::Io {
+                            op: "read",
+                            path: path.clone(),
+                            source,
+                        })
+                    }),
+            )
+        })?;
+        done.push(normalized);
+    }
+    Ok(done)
+}
+
+/// The resources an extract holds: those its info names (in that order), else its folders.
+fn extract_resources(extract: &package::ExtractedPackage) -> Result<Vec<Resource>, PipelineError> {
+    let names: Vec<String> = match extract.info()? {
+        Some(info) => info
+            .get("resources")
+            .and_then(|r| r.as_array())
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default(),
+        None => extract.resources()?,
+    };
+    names
+        .iter()
+        .map(|name| {
+            name.parse::<Resource>().map_err(|e| {
+                PipelineError::Package(package::Error::Corrupt {
+                    path: extract.path().to_path_buf(),
+                    reason: e.to_string(),
+                })
+            })
+        })
+        .collect()
+}
