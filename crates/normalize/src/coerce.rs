@@ -64,8 +64,8 @@ pub(crate) enum Cell<'t> {
     /// Microseconds since midnight.
     Time(i64),
     Binary(Vec<u8>),
-    /// Unscaled value of a decimal with the column's scale.
-    Decimal(i128),
+    /// Unscaled value of a decimal with the column's scale (boxed: rare, and it keeps cells small).
+    Decimal(Box<i128>),
 }
 
 /// dlt's `_infer_column_type` for a new column: the `iso_timestamp` detection for strings, else the
@@ -133,7 +133,7 @@ pub(crate) fn coerce<'t>(tape: &'t Tape, to: DataType, val: &Val<'t>, scale: u32
         }
         (DataType::Decimal | DataType::Wei, Val::Int(i)) => i128::from(i)
             .checked_mul(10i128.checked_pow(scale)?)
-            .map(Cell::Decimal),
+            .map(|v| Cell::Decimal(Box::new(v))),
         (DataType::Decimal | DataType::Wei, Val::Float(f)) => {
             if !f.is_finite() {
                 return None;
@@ -206,7 +206,7 @@ fn decimal_from_text<'t>(text: &str, scale: u32) -> Option<Cell<'t>> {
     } else {
         trimmed.parse().ok()?
     };
-    Some(Cell::Decimal(if negative { -value } else { value }))
+    Some(Cell::Decimal(Box::new(if negative { -value } else { value })))
 }
 
 fn hex_decode(hex: &str) -> Option<Vec<u8>> {
@@ -243,7 +243,7 @@ mod tests {
     #[test]
     fn decimals() {
         let t = |s: &str| match decimal_from_text(s, 9) {
-            Some(Cell::Decimal(v)) => Some(v),
+            Some(Cell::Decimal(v)) => Some(*v),
             _ => None,
         };
         assert_eq!(t("1.5"), Some(1_500_000_000));

@@ -200,7 +200,6 @@ pub(crate) struct Core {
     settings: WriteSettings,
     pub files: Vec<WrittenFile>,
     obj_counter: u64,
-    rows_per_table: BTreeMap<String, u64>,
     /// `x-source-path` hints for columns not created yet.
     source_hints: FxMap<(TableId, String), Vec<String>>,
     // scratch buffers of the walk
@@ -243,7 +242,6 @@ impl Core {
             settings,
             files: Vec::new(),
             obj_counter: 0,
-            rows_per_table: BTreeMap::new(),
             source_hints: FxMap::default(),
             flat_cols: Vec::new(),
             flat_lists: Vec::new(),
@@ -262,8 +260,13 @@ impl Core {
         core
     }
 
-    pub(crate) fn rows_per_table(&self) -> &BTreeMap<String, u64> {
-        &self.rows_per_table
+    /// Rows written per table (tables with rows only).
+    pub(crate) fn rows_per_table(&self) -> BTreeMap<String, u64> {
+        self.tables
+            .iter()
+            .filter(|t| t.rows > 0)
+            .map(|t| (t.name.clone(), t.rows))
+            .collect()
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -1126,19 +1129,17 @@ impl Core {
         for &(node, value) in cols {
             let val = Val::at(tape, value);
             if let Val::Null = val {
-                self.null_value(t, node)?;
+                self.null_value(t, node).map_err(|e| *e)?;
                 continue;
             }
-            let cell = self.fit_value(tape, t, node, val)?;
+            let cell = self.fit_value(tape, t, node, val).map_err(|e| *e)?;
             cells.push(cell);
         }
         // dlt's columns, in dlt's order
         let load_id = self.load_id.clone();
         let arena = std::mem::take(&mut self.id_arena);
         let result = self.finish_row(t, &mut cells, &arena, &load_id, parent, root_span, id_span, sink);
-        cells.clear();
-        // in-place collect: keeps the allocation, drops the borrowed lifetime
-        self.cells_buf = cells.into_iter().filter_map(|_| None).collect();
+        self.cells_buf = recycle(cells);
         self.id_arena = arena;
         result
     }
@@ -1180,13 +1181,13 @@ impl Core {
 
     /// A null: the column may not be null once it exists; otherwise only remembered for the warning
     /// about columns without data.
-    fn null_value(&mut self, t: TableId, node: NodeId) -> Result<(), NormalizeError> {
+    fn null_value(&mut self, t: TableId, node: NodeId) -> Result<(), Box<NormalizeError>> {
         if let Some(col) = self.node_column(t, node) {
             if !self.tables[t].cols[col].column.nullable {
-                return Err(NormalizeError::MissingRequiredValue {
+                return Err(Box::new(NormalizeError::MissingRequiredValue {
                     table: self.tables[t].name.clone(),
                     column: self.tables[t].cols[col].column.name.clone(),
-                });
+                }));
             }
         } else {
             self.nodes[node].saw_null = true;
@@ -1235,7 +1236,7 @@ impl Core {
         t: TableId,
         node: NodeId,
         val: Val<'t>,
-    ) -> Result<(ColId, Cell<'t>), NormalizeError> {
+    ) -> Result<(ColId, Cell<'t>), Box<NormalizeError>> {
         // fast path: the node's column is known
         let col = self.node_column(t, node);
         if let Some(col) = col {
@@ -1252,19 +1253,19 @@ impl Core {
             .iter()
             .position(|s| s.col.is_none() && s.name == name);
         let Some(data_type) = coerce::infer_type(&val) else {
-            return Err(NormalizeError::MissingRequiredValue {
+            return Err(Box::new(NormalizeError::MissingRequiredValue {
                 table: self.tables[t].name.clone(),
                 column: name,
-            });
+            }));
         };
         let new_col = match slot {
             Some(slot) => {
                 // earlier rows had null in a column that may not be null (dlt fails writing them)
                 if self.tables[t].slots[slot].null_seen && !self.tables[t].slots[slot].column.nullable {
-                    return Err(NormalizeError::MissingRequiredValue {
+                    return Err(Box::new(NormalizeError::MissingRequiredValue {
                         table: self.tables[t].name.clone(),
                         column: name,
-                    });
+                    }));
                 }
                 self.complete_slot(t, slot, Some(data_type))
             }
@@ -1290,12 +1291,12 @@ impl Core {
         t: TableId,
         base: ColId,
         val: Val<'t>,
-    ) -> Result<(ColId, Cell<'t>), NormalizeError> {
+    ) -> Result<(ColId, Cell<'t>), Box<NormalizeError>> {
         let Some(py_type) = val.py_type() else {
-            return Err(NormalizeError::MissingRequiredValue {
+            return Err(Box::new(NormalizeError::MissingRequiredValue {
                 table: self.tables[t].name.clone(),
                 column: self.tables[t].cols[base].column.name.clone(),
-            });
+            }));
         };
         let variant = match self.tables[t].cols[base].variants[py_type as usize] {
             Some(v) => v,
@@ -1335,12 +1336,12 @@ impl Core {
         let state = &self.tables[t].cols[variant];
         match coerce::coerce(tape, state.column.data_type, &val, state.scale) {
             Some(cell) => Ok((variant, cell)),
-            None => Err(NormalizeError::UncoercibleValue {
+            None => Err(Box::new(NormalizeError::UncoercibleValue {
                 table: self.tables[t].name.clone(),
                 column: state.column.name.clone(),
                 value_type: coerce::describe(&val),
                 column_type: state.column.data_type.to_string(),
-            }),
+            })),
         }
     }
 
@@ -1410,7 +1411,6 @@ impl Core {
         if table.rows == 1 {
             self.schema.tables[table.schema_idx].set_seen_data();
         }
-        *self.rows_per_table.entry(table.name.clone()).or_insert(0) += 1;
         table
             .writer
             .maybe_flush(&table.name, sink, &self.settings, &mut self.files)
@@ -1441,6 +1441,14 @@ impl Core {
         }
         Ok(())
     }
+}
+
+/// Empties `cells` and gives its allocation back without the borrowed lifetime (an in-place collect:
+/// the element types differ only in lifetime, so the buffer is reused).
+#[allow(clippy::unnecessary_filter_map)]
+fn recycle(mut cells: Vec<(ColId, Cell<'_>)>) -> Vec<(ColId, Cell<'static>)> {
+    cells.clear();
+    cells.into_iter().filter_map(|_| None).collect()
 }
 
 /// The row id a source `_dlt_id` value gives (dlt keeps a truthy value as the row id).

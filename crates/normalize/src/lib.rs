@@ -58,7 +58,7 @@ use std::collections::BTreeMap;
 
 pub use package::schema::{DataType, Schema, WriteDisposition};
 use parquet::basic::Compression as ParquetCompression;
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
 pub use crate::core::PageStats;
 pub use crate::error::NormalizeError;
@@ -164,7 +164,11 @@ impl<S: JobSink> Normalizer<S> {
             Compression::None => ParquetCompression::UNCOMPRESSED,
             Compression::Snappy => ParquetCompression::SNAPPY,
         };
-        let properties = WriterProperties::builder().set_compression(compression).build();
+        let properties = WriterProperties::builder()
+            .set_compression(compression)
+            // min/max per column chunk, as pyarrow writes them; per-page statistics cost time for little
+            .set_statistics_enabled(EnabledStatistics::Chunk)
+            .build();
         let settings = writer::WriteSettings {
             properties,
             file_max_rows: options.file_max_rows.filter(|&n| n > 0),
@@ -209,7 +213,7 @@ impl<S: JobSink> Normalizer<S> {
     /// changed), the files and the row counts.
     pub fn finish(mut self) -> Result<NormalizeOutput, NormalizeError> {
         self.core.finish(&mut self.sink)?;
-        let rows_per_table = self.core.rows_per_table().clone();
+        let rows_per_table = self.core.rows_per_table();
         let mut schema = std::mem::take(&mut self.core.schema);
         schema.bump_version_if_modified();
         Ok(NormalizeOutput {

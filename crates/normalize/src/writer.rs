@@ -14,6 +14,7 @@ use arrow::record_batch::RecordBatch;
 use package::schema::{Column, DataType};
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 
 use crate::coerce::Cell;
 use crate::error::NormalizeError;
@@ -21,6 +22,9 @@ use crate::sink::JobSink;
 
 /// dlt's default decimal precision and scale (`dlt/common/arithmetics.py`).
 pub(crate) const DEFAULT_DECIMAL: (u8, i8) = (38, 9);
+
+/// dlt's id columns: nearly every value is distinct, so they are written without a dictionary.
+const UNIQUE_COLUMNS: [&str; 3] = ["_dlt_id", "_dlt_parent_id", "_dlt_root_id"];
 
 /// Rows buffered per table before they are written as one record batch.
 const BATCH_ROWS: usize = 8192;
@@ -168,7 +172,7 @@ impl Builder {
                 v.len() + 4
             }
             (Builder::Decimal(b), Cell::Decimal(v)) => {
-                b.append_value(*v);
+                b.append_value(**v);
                 16
             }
             (b, _) => {
@@ -321,10 +325,18 @@ impl TableWriter {
             let schema: SchemaRef = Arc::new(ArrowSchema::new(
                 self.fields.iter().map(|(_, f)| f.clone()).collect::<Vec<_>>(),
             ));
+            // dlt's row ids are unique: a dictionary only costs time
+            let mut properties = settings.properties.clone().into_builder();
+            for (_, field) in &self.fields {
+                if UNIQUE_COLUMNS.contains(&field.name().as_str()) {
+                    properties = properties
+                        .set_column_dictionary_enabled(ColumnPath::from(field.name().as_str()), false);
+                }
+            }
             let writer = ArrowWriter::try_new(
                 BufWriter::with_capacity(1 << 20, file),
                 schema.clone(),
-                Some(settings.properties.clone()),
+                Some(properties.build()),
             )
             .map_err(|e| write_error(table, path.clone(), e))?;
             self.file = Some(OpenFile {
