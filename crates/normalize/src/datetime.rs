@@ -99,6 +99,9 @@ impl Date {
 /// common-format fallback) into a full date and time. Also requires the value to be convertible to UTC,
 /// which dlt's own conversion needs anyway (dlt fails the whole normalize on such values later).
 pub(crate) fn detect_timestamp(text: &str) -> Option<i64> {
+    if let Some(micros) = fast_iso_datetime(text.as_bytes()) {
+        return Some(micros);
+    }
     if text.is_empty() {
         return None;
     }
@@ -112,6 +115,9 @@ pub(crate) fn detect_timestamp(text: &str) -> Option<i64> {
 /// an ISO 8601 date-time; else an ISO-like date (midnight) or date-time; else a number of seconds since
 /// the epoch as Python's `float()` reads it. UTC microseconds, or `None` when dlt refuses the value.
 pub(crate) fn text_to_timestamp(text: &str) -> Option<i64> {
+    if let Some(micros) = fast_iso_datetime(text.as_bytes()) {
+        return Some(micros);
+    }
     if let Ok(Parsed::DateTime(dt)) = parse_iso8601(text) {
         return dt.to_utc_micros();
     }
@@ -151,6 +157,72 @@ pub(crate) fn text_to_time(text: &str) -> Option<i64> {
         (i64::from(raw.hour) * 3600 + i64::from(raw.minute) * 60 + i64::from(raw.second)) * MICROS
             + i64::from(raw.microsecond),
     )
+}
+
+/// The common shape `YYYY-MM-DDTHH:MM:SS[.f…][Z|±HH:MM]` (Looker's rendering) read without the general
+/// parser. `Some` only for a valid date-time in range, which pendulum reads the same way; anything else
+/// (another shape, an invalid field) is left to the general path.
+fn fast_iso_datetime(b: &[u8]) -> Option<i64> {
+    fn two(b: &[u8], i: usize) -> Option<u32> {
+        let (h, l) = (*b.get(i)?, *b.get(i + 1)?);
+        (h.is_ascii_digit() && l.is_ascii_digit()).then(|| u32::from(h - b'0') * 10 + u32::from(l - b'0'))
+    }
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let year = two(b, 0)? * 100 + two(b, 2)?;
+    let (month, day, hour, minute, second) = (two(b, 5)?, two(b, 8)?, two(b, 11)?, two(b, 14)?, two(b, 17)?);
+    let mut i = 19;
+    let mut microsecond = 0u32;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            if i - start < 6 {
+                microsecond = microsecond * 10 + u32::from(b[i] - b'0');
+            }
+            i += 1;
+        }
+        let digits = i - start;
+        if digits == 0 {
+            return None;
+        }
+        for _ in digits..6 {
+            microsecond *= 10;
+        }
+    }
+    let offset = match &b[i..] {
+        [] => None,
+        [b'Z'] => Some(0),
+        [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
+            let minutes = (two(b, i + 1)? * 60 + two(b, i + 4)?) as i32;
+            if minutes >= 24 * 60 {
+                return None;
+            }
+            Some(if *sign == b'-' {
+                -minutes * 60
+            } else {
+                minutes * 60
+            })
+        }
+        _ => return None,
+    };
+    let dt = DateTime {
+        date: Date {
+            year: year as i32,
+            month,
+            day,
+        },
+        hour,
+        minute,
+        second,
+        microsecond,
+        offset_seconds: offset,
+    };
+    if !dt.is_valid() {
+        return None;
+    }
+    dt.to_utc_micros()
 }
 
 /// `pendulum.from_timestamp(int)`: UTC microseconds, `None` outside Python's `datetime` range.
@@ -766,6 +838,37 @@ mod tests {
         assert_eq!(text_to_timestamp("2024-06-11"), Some(1_718_064_000_000_000));
         assert_eq!(text_to_timestamp("1700000000"), Some(1_700_000_000_000_000));
         assert_eq!(text_to_timestamp(""), None);
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_general_parser() {
+        let mut rng = fastrand::Rng::with_seed(3);
+        let pieces: [&[&str]; 9] = [
+            &["2024", "0001", "9999", "0000", "1970"],
+            &["-"],
+            &["01", "02", "12", "13", "00"],
+            &["-"],
+            &["01", "29", "30", "31", "00", "32"],
+            &["T", "t", " "],
+            &["00:00:00", "23:59:59", "24:00:00", "12:60:00", "08:02:17"],
+            &["", ".", ".0", ".123", ".123456789", ".5x"],
+            &[
+                "", "Z", "+00:00", "-07:00", "+24:00", "+23:59", "-00:30", "+0530", "+05", "z",
+            ],
+        ];
+        let mut hits = 0;
+        for _ in 0..20_000 {
+            let text: String = pieces.iter().map(|p| p[rng.usize(..p.len())]).collect();
+            let general = parse_iso_like(&text).and_then(|p| match p {
+                Parsed::DateTime(dt) => dt.to_utc_micros(),
+                _ => None,
+            });
+            if let Some(fast) = fast_iso_datetime(text.as_bytes()) {
+                assert_eq!(Some(fast), general, "{text}");
+                hits += 1;
+            }
+        }
+        assert!(hits > 200, "{hits}");
     }
 
     #[test]
