@@ -8,5 +8,6 @@ pub mod extract;
 pub mod load;
 pub mod normalize;
 pub mod run;
+pub mod show;
 
 pub use error::PipelineError;
