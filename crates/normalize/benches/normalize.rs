@@ -82,6 +82,21 @@ fn main() {
         .flat_map(|(_, pages)| pages.iter().map(Vec::len))
         .sum();
     println!("best         {:>7.1} MB/s", bytes as f64 / 1e6 / best);
+    // the pages themselves are held in memory too: subtract their size for the stage's own share
+    if let Some(peak) = peak_rss_kb() {
+        println!(
+            "peak RSS     {:>7.1} MB (of which {:.1} MB are the input pages)",
+            peak as f64 / 1024.0,
+            bytes as f64 / 1e6
+        );
+    }
+}
+
+/// The process's peak resident set (Linux `VmHWM`), in KiB.
+fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Normalizes every page once into a fresh directory; returns the seconds taken.

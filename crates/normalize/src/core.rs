@@ -32,6 +32,10 @@ const SYSTEM_COLUMNS: [&str; 5] = [
 ];
 /// dlt's default `max_nesting` of the relational normalizer.
 const DEFAULT_MAX_NESTING: i64 = 1000;
+/// Rows buffered in column builders across all tables before the largest buffer is written.
+const BUFFER_BUDGET: usize = 48 << 20;
+/// Encoded data in open row groups across all tables before the largest row group is closed.
+const ROW_GROUP_BUDGET: usize = 64 << 20;
 /// The column hint marking the source path of a column or table whose name collided.
 const SOURCE_PATH_HINT: &str = "x-source-path";
 /// The key in a table's `x-normalizer` recording its source path after a collision.
@@ -200,6 +204,10 @@ pub(crate) struct Core {
     settings: WriteSettings,
     pub files: Vec<WrittenFile>,
     obj_counter: u64,
+    /// Bytes of rows buffered in all tables' column builders (approximately).
+    buffered_bytes: usize,
+    /// Bytes of open row groups in all tables' Parquet writers.
+    row_group_bytes: usize,
     /// `x-source-path` hints for columns not created yet.
     source_hints: FxMap<(TableId, String), Vec<String>>,
     // scratch buffers of the walk
@@ -243,6 +251,8 @@ impl Core {
             files: Vec::new(),
             obj_counter: 0,
             source_hints: FxMap::default(),
+            buffered_bytes: 0,
+            row_group_bytes: 0,
             flat_cols: Vec::new(),
             flat_lists: Vec::new(),
             flat_stack: Vec::new(),
@@ -1406,6 +1416,7 @@ impl Core {
                 table.writer.add_column(col, position, &column);
             }
         }
+        let (buffered, grouped) = (table.writer.buffered_bytes(), table.writer.row_group_bytes());
         table.writer.append_row(cells);
         table.rows += 1;
         if table.rows == 1 {
@@ -1413,7 +1424,30 @@ impl Core {
         }
         table
             .writer
-            .maybe_flush(&table.name, sink, &self.settings, &mut self.files)
+            .maybe_flush(&table.name, sink, &self.settings, &mut self.files)?;
+        self.buffered_bytes = (self.buffered_bytes + table.writer.buffered_bytes()).saturating_sub(buffered);
+        self.row_group_bytes =
+            (self.row_group_bytes + table.writer.row_group_bytes()).saturating_sub(grouped);
+        self.enforce_memory_budget(sink)
+    }
+
+    /// Keeps the memory of all tables together bounded: past the budgets, the table holding the most
+    /// buffered rows writes them, the table holding the largest open row group closes it.
+    fn enforce_memory_budget(&mut self, sink: &mut dyn JobSink) -> Result<(), NormalizeError> {
+        if self.buffered_bytes > BUFFER_BUDGET {
+            if let Some(table) = self.tables.iter_mut().max_by_key(|t| t.writer.buffered_bytes()) {
+                table.writer.flush(&table.name, sink, &self.settings)?;
+            }
+            self.buffered_bytes = self.tables.iter().map(|t| t.writer.buffered_bytes()).sum();
+            self.row_group_bytes = self.tables.iter().map(|t| t.writer.row_group_bytes()).sum();
+        }
+        if self.row_group_bytes > ROW_GROUP_BUDGET {
+            if let Some(table) = self.tables.iter_mut().max_by_key(|t| t.writer.row_group_bytes()) {
+                table.writer.close_row_group(&table.name)?;
+            }
+            self.row_group_bytes = self.tables.iter().map(|t| t.writer.row_group_bytes()).sum();
+        }
+        Ok(())
     }
 
     /// Writes every buffered row, closes every file, and warns about columns that never had data.

@@ -242,6 +242,26 @@ pub(crate) struct TableWriter {
 }
 
 impl TableWriter {
+    /// Approximate bytes of the rows buffered in the column builders.
+    pub(crate) fn buffered_bytes(&self) -> usize {
+        self.batch_bytes
+    }
+
+    /// Encoded bytes of the open file's row group not yet written out.
+    pub(crate) fn row_group_bytes(&self) -> usize {
+        self.file.as_ref().map_or(0, |f| f.writer.in_progress_size())
+    }
+
+    /// Closes the open file's row group, writing it out.
+    pub(crate) fn close_row_group(&mut self, table: &str) -> Result<(), NormalizeError> {
+        if let Some(open) = self.file.as_mut() {
+            open.writer
+                .flush()
+                .map_err(|e| write_error(table, open.path.clone(), e))?;
+        }
+        Ok(())
+    }
+
     /// Whether rows were written to an open file (then a new column needs a new file).
     pub(crate) fn has_open_file(&self) -> bool {
         self.file.is_some()
