@@ -228,6 +228,27 @@ async fn a_pipeline_that_never_ran_gives_an_empty_report() {
     assert!(!project.path().join("pipelines").exists(), "show writes nothing");
 }
 
+#[tokio::test]
+async fn a_port_in_use_is_a_usage_error_naming_the_flag() {
+    let project = tempfile::tempdir().unwrap();
+    let settings = settings(
+        project.path(),
+        "http://127.0.0.1:9",
+        &project.path().join("none.duckdb"),
+    );
+    let taken = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let options = show::ShowOptions {
+        output: None,
+        port,
+        no_serve: false,
+    };
+    let e = show::show(&settings, options).await.unwrap_err();
+    assert_eq!(e.exit_code(), 2);
+    assert!(e.to_string().contains("--port"), "{e}");
+    assert!(e.to_string().contains(&port.to_string()), "{e}");
+}
+
 /// A report whose every string is hostile markup.
 fn hostile_report() -> Report {
     let mut trace = Trace::new(HOSTILE, HOSTILE);
