@@ -36,6 +36,10 @@ lint:
 test: lint
     cargo nextest run --workspace --no-fail-fast
 
-# Benchmarks (release build).
-bench:
-    cargo bench --workspace
+# `just bench`: N=10,000 and 100,000 users (wall, CPU, peak RSS, MB/s, rows/s, per-stage time, download
+# floor); `just bench latency`: 50 and 200 ms per request; `just bench all`; `just bench micro`: the crates'
+# cargo benches. Figures go to bench/results.md; options: bench/run.sh --help.
+# Benchmarks (release build) of looker-load run against a looker-mock server.
+bench *ARGS:
+    cargo build --release -p looker-load -p looker-mock
+    bench/run.sh --no-build {{ARGS}}
