@@ -44,6 +44,13 @@ pub struct MockConfig {
     pub dashboards: usize,
     /// Seed of the generated data: the same seed and sizes give byte-identical responses.
     pub seed: u64,
+    /// Revision of the data, to test loads that see the instance change between runs. Revision 0 is
+    /// the base data. From revision 1, every 7th user (ids 7, 14, …) has another `first_name` (and
+    /// so `display_name`) for each revision, every user carries a top-level `is_partner` field
+    /// (true for ids divisible by 4) that revision 0 lacks, and every 5th look has a revision-specific
+    /// `title` and a later `updated_at`. From revision 2, `3 × (revision − 1)` new users follow the
+    /// configured ones (ids `users + 1`, …); they own no content. Ids of existing items never change.
+    pub revision: u64,
     /// The client id `POST /login` accepts.
     pub client_id: String,
     /// The client secret `POST /login` accepts (never printed by `Debug`).
@@ -63,6 +70,7 @@ impl fmt::Debug for MockConfig {
             .field("looks", &self.looks)
             .field("dashboards", &self.dashboards)
             .field("seed", &self.seed)
+            .field("revision", &self.revision)
             .field("client_id", &self.client_id)
             .field("client_secret", &"[redacted]")
             .field("token_ttl", &self.token_ttl)
@@ -73,14 +81,15 @@ impl fmt::Debug for MockConfig {
 }
 
 impl Default for MockConfig {
-    /// A small instance: 50 users, 20 looks, 10 dashboards, seed 42, the demo credentials, tokens
-    /// valid for an hour, no latency and no faults.
+    /// A small instance: 50 users, 20 looks, 10 dashboards, seed 42, revision 0, the demo
+    /// credentials, tokens valid for an hour, no latency and no faults.
     fn default() -> Self {
         MockConfig {
             users: 50,
             looks: 20,
             dashboards: 10,
             seed: 42,
+            revision: 0,
             client_id: DEMO_CLIENT_ID.to_owned(),
             client_secret: DEMO_CLIENT_SECRET.to_owned(),
             token_ttl: Duration::from_secs(3600),

@@ -33,6 +33,10 @@ struct Args {
     /// Seed of the generated data.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Revision of the data (0: base). From 1, some users and looks change and users gain
+    /// `is_partner`; from 2, new users are added.
+    #[arg(long, default_value_t = 0)]
+    revision: u64,
     /// Access token lifetime in seconds.
     #[arg(long, default_value_t = 3600)]
     token_ttl: u64,
@@ -69,6 +73,7 @@ async fn run(args: Args) -> ExitCode {
         looks: args.looks,
         dashboards: args.dashboards,
         seed: args.seed,
+        revision: args.revision,
         client_id: args.client_id,
         client_secret: args.client_secret,
         token_ttl: Duration::from_secs(args.token_ttl),

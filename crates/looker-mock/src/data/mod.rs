@@ -171,6 +171,8 @@ const FIRST_PERSONAL_FOLDER: u64 = 3 + vocab::SHARED_FOLDERS.len() as u64;
 const USERS_PER_PERSONAL_FOLDER: u64 = 20;
 /// Every this-many-th scheduled plan (1, 1+N, …) belongs to the API user "1".
 const PLANS_PER_API_USER_PLAN: u64 = 5;
+/// Users added by each revision from 2 on (see [`MockConfig::revision`]).
+const NEW_USERS_PER_REVISION: u64 = 3;
 
 /// A dashboard element, as far as query ids are concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -201,7 +203,11 @@ const MAX_CACHED_ORDERS: usize = 32;
 /// configured sizes and seed.
 pub struct Dataset {
     seed: u64,
+    revision: u64,
+    /// Users of revision 0: owners, folders and groups derive from these.
     users: u64,
+    /// Users added by later revisions, after the first `users`.
+    new_users: u64,
     looks: u64,
     dashboards: u64,
     folders: u64,
@@ -220,7 +226,8 @@ impl std::fmt::Debug for Dataset {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Dataset")
             .field("seed", &self.seed)
-            .field("users", &self.users)
+            .field("revision", &self.revision)
+            .field("users", &(self.users + self.new_users))
             .field("looks", &self.looks)
             .field("dashboards", &self.dashboards)
             .field("queries", &self.query_count())
@@ -235,7 +242,9 @@ impl Dataset {
         let users = config.users as u64;
         let mut d = Dataset {
             seed: config.seed,
+            revision: config.revision,
             users,
+            new_users: NEW_USERS_PER_REVISION * config.revision.saturating_sub(1),
             looks: config.looks as u64,
             dashboards: config.dashboards as u64,
             folders: FIRST_PERSONAL_FOLDER - 1 + users.div_ceil(USERS_PER_PERSONAL_FOLDER),
@@ -273,7 +282,8 @@ impl Dataset {
     }
 
     /// Number of items the list endpoint of `resource` serves (`"users"`, `"looks"`, …; 0 for an
-    /// unknown name); for `"queries"`, the number of distinct query ids referenced by looks,
+    /// unknown name); for `"users"`, the configured users plus those added by the revision
+    /// ([`MockConfig::revision`]); for `"queries"`, the number of distinct query ids referenced by looks,
     /// dashboard elements (`query_id`, `query.id`, `result_maker.query_id`, `look.query_id`) and
     /// scheduled plans.
     pub fn count(&self, resource: &str) -> usize {
@@ -311,7 +321,7 @@ impl Dataset {
 
     pub(crate) fn len(&self, res: Res) -> usize {
         let n = match res {
-            Res::Users => self.users,
+            Res::Users => self.users + self.new_users,
             Res::Looks => self.looks,
             Res::Dashboards => self.dashboards,
             Res::Queries => return self.query_count(),
@@ -566,18 +576,20 @@ impl Dataset {
         [1, 2 + (u - 1) % (self.groups - 1)]
     }
 
-    /// Members of group `g`.
+    /// Members of group `g` (new users of later revisions included).
     pub(crate) fn group_size(&self, g: u64) -> u64 {
+        let users = self.users + self.new_users;
         if g == 1 {
-            return self.users;
+            return users;
         }
         let k = self.groups - 1;
         let r = g - 2;
-        if self.users > r {
-            (self.users - r).div_ceil(k)
-        } else {
-            0
-        }
+        if users > r { (users - r).div_ceil(k) } else { 0 }
+    }
+
+    /// The data revision ([`MockConfig::revision`]).
+    pub(crate) fn revision(&self) -> u64 {
+        self.revision
     }
 
     pub(crate) fn sizes(&self) -> (u64, u64, u64, u64) {

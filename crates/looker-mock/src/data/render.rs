@@ -114,9 +114,16 @@ const CAN_USER_ATTRIBUTE: &[u8] =
 // ---------------------------------------------------------------------------------------------
 // users
 
+/// From revision 1, users whose id is a multiple of this have another first name.
+const USERS_PER_RENAME: u64 = 7;
+/// From revision 1, looks whose id is a multiple of this have another title.
+const LOOKS_PER_RETITLE: u64 = 5;
+
 struct UserA {
     id: u64,
     first: usize,
+    /// The first name of a later revision (the email keeps the original one).
+    renamed: Option<usize>,
     last: usize,
     avatar: [u8; 16],
     disabled: bool,
@@ -156,9 +163,14 @@ fn user_attrs(d: &Dataset, id: u64) -> UserA {
     if n_roles == 2 && roles[0] > roles[1] {
         roles.swap(0, 1);
     }
+    // Revisions rename every 7th user, differently in each revision.
+    let renamed = (d.revision() > 0 && id.is_multiple_of(USERS_PER_RENAME))
+        .then(|| (first + d.revision() as usize) % vocab::FIRST_NAMES.len())
+        .filter(|&f| f != first);
     UserA {
         id,
         first,
+        renamed,
         last,
         avatar,
         disabled: r.chance(4),
@@ -182,7 +194,7 @@ impl UserA {
         if self.id == 1 {
             "Looker"
         } else {
-            vocab::FIRST_NAMES[self.first].0
+            vocab::FIRST_NAMES[self.renamed.unwrap_or(self.first)].0
         }
     }
     fn last_name(&self) -> &'static str {
@@ -327,6 +339,9 @@ fn user(d: &Dataset, id: u64, w: &mut Json<'_, '_>) {
     w.b("is_iam_admin", u.iam_admin);
     w.b("can_manage_api3_creds", u.roles[0] <= 2);
     w.b("is_service_account", u.service);
+    if d.revision() > 0 {
+        w.b("is_partner", id.is_multiple_of(4));
+    }
     if u.service {
         w.fmt("service_account_name", format_args!("svc-etl-{id}"));
     } else {
@@ -651,6 +666,8 @@ enum LookShape {
 }
 
 struct LookA {
+    /// The revision that last edited the title, if any.
+    retitled: Option<u64>,
     metric: usize,
     dim: usize,
     description: Option<usize>,
@@ -673,7 +690,9 @@ fn look_attrs(d: &Dataset, id: u64) -> LookA {
     let created = when(&mut r, T0, T_NOW - 60 * DAY);
     let updated = when(&mut r, created, T_NOW);
     let owner = d.some_user(&mut r);
-    LookA {
+    let retitled = (d.revision() > 0 && id.is_multiple_of(LOOKS_PER_RETITLE)).then(|| d.revision());
+    let mut a = LookA {
+        retitled,
         metric: r.idx(vocab::METRICS.len()),
         dim: r.idx(vocab::DIMENSIONS.len()),
         description: match r.below(10) {
@@ -693,12 +712,26 @@ fn look_attrs(d: &Dataset, id: u64) -> LookA {
         certified: r.chance(10).then(|| when(&mut r, updated, T_NOW)),
         favorite_id: r.chance(20).then(|| 50_000 + id),
         public_slug: r.token(),
+    };
+    // An edit bumps `updated_at` past the base data's "now", an hour per revision; every other
+    // attribute stays as drawn for revision 0.
+    if let Some(rev) = retitled {
+        a.updated = T_NOW + rev as i64 * 3600;
     }
+    a
 }
 
 impl LookA {
     fn title(&self) -> String {
-        format!("{} {}", vocab::METRICS[self.metric], vocab::DIMENSIONS[self.dim])
+        match self.retitled {
+            None => format!("{} {}", vocab::METRICS[self.metric], vocab::DIMENSIONS[self.dim]),
+            Some(rev) => format!(
+                "{} {} (v{})",
+                vocab::METRICS[self.metric],
+                vocab::DIMENSIONS[self.dim],
+                rev + 1
+            ),
+        }
     }
 }
 
