@@ -5,6 +5,7 @@ pub mod config;
 pub mod demo;
 mod error;
 pub mod extract;
+pub mod inspect;
 pub mod load;
 pub mod normalize;
 pub mod run;
