@@ -1,13 +1,15 @@
 //! The `looker-load` command line: parses flags, resolves configuration once, and hands each command
 //! to the `pipeline` crate. Exit codes: 0 ok, 1 failed extraction or load, 2 bad usage or configuration.
 
-use std::io::IsTerminal;
+use std::fmt;
+use std::io::{BufRead as _, IsTerminal, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use pipeline::config::{self, DestinationKind, Overrides, Settings};
 use pipeline::demo::{Demo, DemoSize};
+use pipeline::inspect::{self, InspectError, SchemaFormat};
 use pipeline::{PipelineError, extract};
 use tracing_subscriber::EnvFilter;
 
@@ -56,6 +58,59 @@ enum Command {
     Load,
     /// List the Looker resources that can be extracted, with their paging and keys.
     Resources,
+    /// Show the pipeline: state, pending extracts and packages, the last load, resources and cursors.
+    /// With -v, also the resolved configuration and where each setting came from.
+    Info,
+    /// An HTML report of the pipeline (state, schema, row counts, last loads, last run), served on
+    /// 127.0.0.1 until Ctrl-C, or written to a file.
+    Show {
+        /// Write the HTML to this file and exit instead of serving it.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Port to serve on, on 127.0.0.1 (0: any free port; the printed address says which).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Print the HTML to standard output instead of serving it.
+        #[arg(long, conflicts_with_all = ["output", "port"])]
+        no_serve: bool,
+    },
+    /// Show the last run's steps: timings, rows per table, bytes, retries, load ids, errors.
+    Trace {
+        /// Print trace.json as stored.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the stored schema (tables, columns, types, nullability, parents, write dispositions).
+    Schema {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Yaml)]
+        format: Format,
+    },
+    /// Run SQL against the destination and print the rows.
+    Query {
+        /// The SQL, e.g. "select count(*) from looker_data_data.users".
+        sql: String,
+        /// Print the rows as a JSON array of objects instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Drop resources' tables at the destination and in the schema, and reset their state; the next run
+    /// loads them from scratch.
+    Drop {
+        /// Resources to drop (names as `looker-load resources` lists them).
+        #[arg(required = true, num_args = 1..)]
+        resources: Vec<String>,
+        /// Do not ask for confirmation (asked only on a terminal).
+        #[arg(short, long)]
+        yes: bool,
+    },
+}
+
+/// Formats of `looker-load schema`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Yaml,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -104,6 +159,47 @@ fn main() -> ExitCode {
     }
 }
 
+/// Why a command failed; each error knows its exit code (2: usage or configuration, 1: otherwise).
+#[derive(Debug)]
+enum Failure {
+    Pipeline(PipelineError),
+    Inspect(InspectError),
+    /// Standard output could not be written.
+    Output(std::io::Error),
+}
+
+impl Failure {
+    fn exit_code(&self) -> i32 {
+        match self {
+            Failure::Pipeline(e) => e.exit_code(),
+            Failure::Inspect(e) => e.exit_code(),
+            Failure::Output(_) => 1,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Pipeline(e) => e.fmt(f),
+            Failure::Inspect(e) => e.fmt(f),
+            Failure::Output(e) => write!(f, "cannot write to standard output: {e}"),
+        }
+    }
+}
+
+impl From<PipelineError> for Failure {
+    fn from(e: PipelineError) -> Self {
+        Failure::Pipeline(e)
+    }
+}
+
+impl From<InspectError> for Failure {
+    fn from(e: InspectError) -> Self {
+        Failure::Inspect(e)
+    }
+}
+
 fn init_logging(verbose: u8) {
     let default = match verbose {
         0 => "info",
@@ -119,7 +215,7 @@ fn init_logging(verbose: u8) {
         .init();
 }
 
-async fn dispatch(cli: Cli) -> Result<(), PipelineError> {
+async fn dispatch(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Resources => {
             print_resources();
@@ -127,21 +223,130 @@ async fn dispatch(cli: Cli) -> Result<(), PipelineError> {
         }
         Command::Extract(args) => {
             let settings = resolve(&cli.common, Some(&args.source))?;
-            run_extract(settings, &args.source).await
+            Ok(run_extract(settings, &args.source).await?)
         }
         Command::Run(args) => {
             let settings = resolve(&cli.common, Some(&args.source))?;
-            run_pipeline(settings, &args.source).await
+            Ok(run_pipeline(settings, &args.source).await?)
         }
         Command::Normalize => {
             let settings = resolve(&cli.common, None)?;
-            run_normalize(settings).await
+            Ok(run_normalize(settings).await?)
         }
         Command::Load => {
             let settings = resolve(&cli.common, None)?;
-            run_load(settings).await
+            Ok(run_load(settings).await?)
+        }
+        Command::Info => {
+            let settings = resolve(&cli.common, None)?;
+            let mut text = inspect::info(&settings)?.to_string();
+            if cli.verbose > 0 {
+                text.push_str(&format!(
+                    "Configuration (files read: {}):\n",
+                    files_read(&settings)
+                ));
+                for line in settings.to_string().lines() {
+                    text.push_str(&format!("  {line}\n"));
+                }
+            }
+            output(&text)
+        }
+        Command::Show {
+            output,
+            port,
+            no_serve,
+        } => {
+            let settings = resolve(&cli.common, None)?;
+            let options = pipeline::show::ShowOptions {
+                output,
+                port,
+                no_serve,
+            };
+            Ok(pipeline::show::show(&settings, options).await?)
+        }
+        Command::Trace { json } => {
+            let settings = resolve(&cli.common, None)?;
+            let trace = inspect::trace(&settings)?;
+            if json {
+                let text = trace.json();
+                output(text)?;
+                if !text.ends_with('\n') {
+                    output("\n")?;
+                }
+                Ok(())
+            } else {
+                output(&trace.to_string())
+            }
+        }
+        Command::Schema { format } => {
+            let settings = resolve(&cli.common, None)?;
+            let format = match format {
+                Format::Yaml => SchemaFormat::Yaml,
+                Format::Json => SchemaFormat::Json,
+            };
+            output(&inspect::schema(&settings, format)?)
+        }
+        Command::Query { sql, json } => {
+            let settings = resolve(&cli.common, None)?;
+            let rows = inspect::query(&settings, &sql).await?;
+            if json {
+                output(&rows.json())
+            } else {
+                output(&rows.to_string())
+            }
+        }
+        Command::Drop { resources, yes } => {
+            let settings = resolve(&cli.common, None)?;
+            run_drop(&settings, &resources, yes).await
         }
     }
+}
+
+/// Writes `text` to standard output. A closed pipe (`looker-load schema | head`) ends the output quietly.
+fn output(text: &str) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::Output(e)),
+        _ => Ok(()),
+    }
+}
+
+fn files_read(settings: &Settings) -> String {
+    if settings.files.is_empty() {
+        return "none".to_owned();
+    }
+    settings
+        .files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Plans the drop, asks for confirmation on a terminal (unless `--yes`), applies it.
+async fn run_drop(settings: &Settings, resources: &[String], yes: bool) -> Result<(), Failure> {
+    let plan = inspect::plan_drop(settings, resources)?;
+    if plan.is_empty() {
+        for r in &plan.resources {
+            println!(
+                "Resource {}: no tables and no state, nothing to drop",
+                r.resource.name()
+            );
+        }
+        return Ok(());
+    }
+    if !yes && std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+        eprint!("{plan}Proceed? [y/N] ");
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        // An unreadable answer counts as no.
+        let _ = std::io::stdin().lock().read_line(&mut answer);
+        if !matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
+            println!("Nothing dropped");
+            return Ok(());
+        }
+    }
+    output(&plan.apply(settings).await?.to_string())
 }
 
 /// Starts the mock Looker when `--demo` is given and points the settings at it.
