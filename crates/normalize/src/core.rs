@@ -102,6 +102,8 @@ struct Node {
     flat_name: String,
     /// Dict depth below the row (1 for the row's own keys).
     depth: u32,
+    /// A key of the row itself named `_dlt_id`: its value is the row id (dlt's behaviour).
+    is_row_id: bool,
     children: FxMap<Box<[u8]>, NodeId>,
     first_child_hint: Option<NodeId>,
     next_hint: Option<NodeId>,
@@ -284,10 +286,29 @@ impl Core {
 
     /// The root table for resource `resource`, created (or adopted from the stored schema) on first use.
     fn root_table(&mut self, resource: &str) -> TableId {
-        let name = match self.naming.normalize_tables_path(resource) {
+        let mut name = match self.naming.normalize_tables_path(resource) {
             n if n.is_empty() => EMPTY_KEY.to_owned(),
             n => n,
         };
+        // a nested table (of another resource, in this run or a stored one) already has this name
+        let nested_holder = self
+            .table_by_name
+            .get(&name)
+            .is_some_and(|&id| self.tables[id].parent.is_some())
+            || self.schema.table(&name).is_some_and(Table::is_nested);
+        if nested_holder {
+            let tag = compute_tag(resource);
+            let renamed = self
+                .naming
+                .shorten(&format!("{name}_{tag}"), &format!("{resource}_{tag}"));
+            tracing::warn!(
+                resource,
+                table = %name,
+                renamed = %renamed,
+                "a resource's table name is held by a nested table; the resource's table was renamed"
+            );
+            name = renamed;
+        }
         if let Some(&id) = self.table_by_name.get(&name) {
             return id;
         }
@@ -408,6 +429,7 @@ impl Core {
             norm: String::new(),
             flat_name: String::new(),
             depth: 0,
+            is_row_id: false,
             children: FxMap::default(),
             first_child_hint: None,
             next_hint: None,
@@ -700,7 +722,7 @@ impl Core {
             None => self.nodes[parent].first_child_hint,
         };
         let found = match predicted {
-            Some(n) if self.nodes[n].raw_key.as_bytes() == key => n,
+            Some(n) if same_bytes(self.nodes[n].raw_key.as_bytes(), key) => n,
             _ => match self.nodes[parent].children.get(key) {
                 Some(&n) => n,
                 None => self.new_node(parent, key),
@@ -752,6 +774,7 @@ impl Core {
             parent: Some(parent),
             raw_key: raw.into_boxed_str(),
             norm,
+            is_row_id: depth == 1 && flat_name == C_DLT_ID,
             flat_name,
             depth,
             children: FxMap::default(),
@@ -1114,9 +1137,7 @@ impl Core {
                 stack.push((RowSrc::Obj(value), lvl - 1, node))
             }
             Some(Tok::Arr { .. }) if !self.keeps_json(node, lvl) => lists.push((node, value)),
-            _ if self.nodes[node].depth == 1 && self.nodes[node].flat_name == C_DLT_ID => {
-                *source_id = Some(value)
-            }
+            _ if self.nodes[node].is_row_id => *source_id = Some(value),
             _ => cols.push((node, value)),
         }
     }
@@ -1475,6 +1496,20 @@ impl Core {
         }
         Ok(())
     }
+}
+
+/// Equality of two short byte strings without a call into the C library for each key.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let word = |s: &[u8]| {
+        let mut w = [0u8; 8];
+        w[..s.len()].copy_from_slice(s);
+        u64::from_ne_bytes(w)
+    };
+    a.chunks(8).zip(b.chunks(8)).all(|(x, y)| word(x) == word(y))
 }
 
 /// Empties `cells` and gives its allocation back without the borrowed lifetime (an in-place collect:

@@ -429,3 +429,29 @@ fn dlt_columns_are_written_non_null_and_ids_link_up() {
     assert!(nested.column("_dlt_root_id").unwrap().root_key);
     assert!(nested.seen_data());
 }
+
+#[test]
+fn a_resource_named_like_a_nested_table_gets_its_own_table() {
+    let users = json!([{"id": 1, "role_ids": [1, 2]}]).to_string();
+    let clash = json!([{"value": "x"}]).to_string();
+    let (out, _dir) = normalize(
+        Schema::new("s"),
+        options(),
+        &[("users", users), ("users__role_ids", clash)],
+    );
+    let nested = out.schema.table("users__role_ids").unwrap();
+    assert_eq!(nested.parent.as_deref(), Some("users"));
+    let renamed = format!("users__role_ids_{}", compute_tag("users__role_ids"));
+    let root = out.schema.table(&renamed).unwrap();
+    assert!(root.parent.is_none());
+    assert_eq!(root.resource.as_deref(), Some("users__role_ids"));
+    assert_eq!(out.rows_per_table[&renamed], 1);
+    assert_eq!(out.rows_per_table["users__role_ids"], 2);
+}
+
+#[test]
+fn the_normalizer_can_move_to_another_thread() {
+    fn is_send<T: Send>() {}
+    is_send::<Normalizer<DirSink>>();
+    is_send::<NormalizeError>();
+}
