@@ -2,6 +2,7 @@
 //! binary calls. Each command resolves its settings once ([`config`]), then drives the stages.
 
 pub mod config;
+pub mod crash;
 pub mod demo;
 mod error;
 pub mod extract;

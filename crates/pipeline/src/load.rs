@@ -87,9 +87,12 @@ pub async fn load_package(
         let mut job = job;
         loop {
             let load_job = LoadJob::from_file(&schema, &load_id, job.path())?;
+            crate::crash::point("load:inside_job");
             match client.load_job(&load_job).await {
                 Ok(_) => {
+                    crate::crash::point("load:job_committed");
                     package.complete_job(&job)?;
+                    crate::crash::point("load:after_job");
                     break;
                 }
                 Err(e) if e.kind() == ErrorKind::Transient && job.name().retry_count() + 1 < JOB_ATTEMPTS => {
@@ -107,9 +110,11 @@ pub async fn load_package(
             }
         }
     }
+    crate::crash::point("load:before_complete");
     client
         .complete_load(&load_id, &schema.name, &schema.version_hash)
         .await?;
+    crate::crash::point("load:after_complete");
     let rows_per_table = package.state()?.rows_per_table();
     package.mark_loaded()?;
     Ok(LoadedPackage {

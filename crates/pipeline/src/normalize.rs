@@ -106,6 +106,7 @@ pub fn normalize_into(
             let stats = normalizer.push_page(resource.name(), &body)?;
             items += stats.items;
             bytes += stats.bytes;
+            crate::crash::point("extract:page");
         }
         normalizer.push_page(STATE_TABLE, &state_row)?;
         Ok::<_, PipelineError>((normalizer.finish()?, items, bytes))
@@ -132,7 +133,9 @@ pub fn normalize_into(
         info.add_rows(&file.path, file.rows);
     }
     dir.write_schema(&output.schema)?;
+    crate::crash::point("normalize:before_commit");
     let package = package.commit(&output.schema, info)?;
+    crate::crash::point("normalize:after_commit");
     Ok(Normalized {
         package,
         rows_per_table: output.rows_per_table,
