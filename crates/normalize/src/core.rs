@@ -722,7 +722,7 @@ impl Core {
             None => self.nodes[parent].first_child_hint,
         };
         let found = match predicted {
-            Some(n) if same_bytes(self.nodes[n].raw_key.as_bytes(), key) => n,
+            Some(n) if self.nodes[n].raw_key.as_bytes() == key => n,
             _ => match self.nodes[parent].children.get(key) {
                 Some(&n) => n,
                 None => self.new_node(parent, key),
@@ -1496,20 +1496,6 @@ impl Core {
         }
         Ok(())
     }
-}
-
-/// Equality of two short byte strings without a call into the C library for each key.
-#[inline]
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let word = |s: &[u8]| {
-        let mut w = [0u8; 8];
-        w[..s.len()].copy_from_slice(s);
-        u64::from_ne_bytes(w)
-    };
-    a.chunks(8).zip(b.chunks(8)).all(|(x, y)| word(x) == word(y))
 }
 
 /// Empties `cells` and gives its allocation back without the borrowed lifetime (an in-place collect:

@@ -223,6 +223,8 @@ struct OpenFile {
     writer: ArrowWriter<BufWriter<std::fs::File>>,
     path: PathBuf,
     rows: u64,
+    /// The writer's in-progress size after the last batch or row group written.
+    row_group_bytes: usize,
     schema: SchemaRef,
 }
 
@@ -247,9 +249,10 @@ impl TableWriter {
         self.batch_bytes
     }
 
-    /// Encoded bytes of the open file's row group not yet written out.
+    /// Encoded bytes of the open file's row group not yet written out, as of the last batch written
+    /// (asking the Parquet writer costs a walk over all its columns).
     pub(crate) fn row_group_bytes(&self) -> usize {
-        self.file.as_ref().map_or(0, |f| f.writer.in_progress_size())
+        self.file.as_ref().map_or(0, |f| f.row_group_bytes)
     }
 
     /// Closes the open file's row group, writing it out.
@@ -363,6 +366,7 @@ impl TableWriter {
                 writer,
                 path,
                 rows: 0,
+                row_group_bytes: 0,
                 schema,
             });
         }
@@ -381,12 +385,12 @@ impl TableWriter {
         open.writer
             .write(&batch)
             .map_err(|e| write_error(table, open.path.clone(), e))?;
-        if open.writer.in_progress_size() >= ROW_GROUP_BYTES
-            || open.writer.in_progress_rows() >= ROW_GROUP_ROWS
-        {
+        open.row_group_bytes = open.writer.in_progress_size();
+        if open.row_group_bytes >= ROW_GROUP_BYTES || open.writer.in_progress_rows() >= ROW_GROUP_ROWS {
             open.writer
                 .flush()
                 .map_err(|e| write_error(table, open.path.clone(), e))?;
+            open.row_group_bytes = 0;
         }
         open.rows += self.batch_rows as u64;
         self.batch_rows = 0;
@@ -403,7 +407,7 @@ impl TableWriter {
         let Some(open) = self.file.as_ref() else {
             return Ok(());
         };
-        let size = (open.writer.bytes_written() + open.writer.in_progress_size()) as u64;
+        let size = (open.writer.bytes_written() + open.row_group_bytes) as u64;
         let full = settings.file_max_rows.is_some_and(|max| open.rows >= max)
             || settings.file_max_bytes.is_some_and(|max| size >= max);
         if full {
