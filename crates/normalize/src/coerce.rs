@@ -186,11 +186,21 @@ fn decimal_from_text<'t>(text: &str, scale: u32) -> Option<Cell<'t>> {
     }
     let mut digits: String = format!("{int_part}{frac_part}");
     // value = digits × 10^(exponent - frac_len); we want digits × 10^(exponent - frac_len + scale)
-    let shift = exponent - frac_part.len() as i32 + scale as i32;
+    let shift = exponent
+        .saturating_sub(frac_part.len() as i32)
+        .saturating_add(scale as i32);
+    let significant = digits.trim_start_matches('0').len() as i64;
+    if significant == 0 {
+        return Some(Cell::Decimal(Box::new(0)));
+    }
+    if significant + i64::from(shift) > 38 {
+        // more than 38 digits at this scale
+        return None;
+    }
     if shift >= 0 {
         digits.extend(std::iter::repeat_n('0', shift as usize));
     } else {
-        let cut = (-shift) as usize;
+        let cut = shift.unsigned_abs() as usize;
         let keep = digits.len().saturating_sub(cut);
         if !digits[keep..].bytes().all(|b| b == b'0') {
             return None;
@@ -251,5 +261,8 @@ mod tests {
         assert_eq!(t("1e-9"), Some(1));
         assert_eq!(t("1e-10"), None);
         assert_eq!(t("abc"), None);
+        assert_eq!(t("1e999999999"), None);
+        assert_eq!(t("0e999999999"), Some(0));
+        assert_eq!(t("1e-2147483648"), None);
     }
 }
