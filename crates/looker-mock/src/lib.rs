@@ -46,7 +46,8 @@ pub struct MockConfig {
     pub seed: u64,
     /// Revision of the data, to test loads that see the instance change between runs. Revision 0 is
     /// the base data. From revision 1, every 7th user (ids 7, 14, …) has another `first_name` (and
-    /// so `display_name`) for each revision, every user carries a top-level `is_partner` field
+    /// so `display_name`) for each revision and a `looker_versions` list of another length (one
+    /// longer, or one entry when it had them all), every user carries a top-level `is_partner` field
     /// (true for ids divisible by 4) that revision 0 lacks, and every 5th look has a revision-specific
     /// `title` and a later `updated_at`. From revision 2, `3 × (revision − 1)` new users follow the
     /// configured ones (ids `users + 1`, …); they own no content. Ids of existing items never change.

@@ -60,20 +60,29 @@ fn revision_1_renames_every_7th_user_and_adds_is_partner() {
         let id: u64 = u1["id"].as_str().expect("id").parse().expect("numeric id");
         let changed = changed_keys(u0, u1);
         assert_eq!(u1["is_partner"], Value::Bool(id.is_multiple_of(4)), "user {id}");
-        if id.is_multiple_of(7) && changed.len() > 1 {
+        if id.is_multiple_of(7) {
             renamed += 1;
-            assert_eq!(changed, ["display_name", "first_name", "is_partner"], "user {id}");
+            assert_eq!(
+                changed,
+                ["display_name", "first_name", "is_partner", "looker_versions"],
+                "user {id}"
+            );
             let first = u1["first_name"].as_str().expect("first_name");
             let last = u1["last_name"].as_str().expect("last_name");
             assert_eq!(u1["display_name"], format!("{first} {last}"));
             // The email keeps the name the account was created with.
             assert_eq!(u0["email"], u1["email"]);
+            let (v0, v1) = (u0["looker_versions"].as_array(), u1["looker_versions"].as_array());
+            let (v0, v1) = (v0.expect("list"), v1.expect("list"));
+            assert!(
+                v1.len() == v0.len() + 1 || (v1.len() == 1 && v0.len() == 4),
+                "user {id}"
+            );
         } else {
             assert_eq!(changed, ["is_partner"], "user {id}");
         }
     }
-    // 17 users have an id divisible by 7; a rename may only be skipped when it would not change the name.
-    assert!(renamed >= 15, "{renamed} users renamed");
+    assert_eq!(renamed, 17);
 }
 
 #[test]

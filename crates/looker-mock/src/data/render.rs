@@ -163,8 +163,10 @@ fn user_attrs(d: &Dataset, id: u64) -> UserA {
     if n_roles == 2 && roles[0] > roles[1] {
         roles.swap(0, 1);
     }
-    // Revisions rename every 7th user, differently in each revision.
-    let renamed = (d.revision() > 0 && id.is_multiple_of(USERS_PER_RENAME))
+    // Revisions rename every 7th user, differently in each revision, and change the length of
+    // their `looker_versions` list.
+    let revised = d.revision() > 0 && id.is_multiple_of(USERS_PER_RENAME);
+    let renamed = revised
         .then(|| (first + d.revision() as usize) % vocab::FIRST_NAMES.len())
         .filter(|&f| f != first);
     UserA {
@@ -183,7 +185,11 @@ fn user_attrs(d: &Dataset, id: u64) -> UserA {
             .then(|| (r.token::<20>(), when(&mut r, created, T_NOW))),
         roles,
         n_roles,
-        versions: 1 + r.idx(vocab::LOOKER_VERSIONS.len()),
+        versions: {
+            let n = vocab::LOOKER_VERSIONS.len();
+            let versions = 1 + r.idx(n);
+            if revised { versions % n + 1 } else { versions }
+        },
         ui_state: r.chance(20),
         iam_admin: id == 1,
     }
