@@ -288,11 +288,43 @@ fn merge_updates_changed_users_in_place_and_replaces_their_children() {
     let rev1 = mock(230, 1);
     assert_ok(&project.run_against(&rev1, &args, &[]), "run at revision 1");
     let expected = expected_rows(rev1.dataset(), &["users"]);
+    // Revision 1 changed the length of some users' `looker_versions`: their old children must go.
+    let rev0 = looker_mock::Dataset::new(&MockConfig::with_size(230, 23, 11));
+    let changed_lists = common::served_items(&rev0, "users")
+        .iter()
+        .zip(common::served_items(rev1.dataset(), "users"))
+        .filter(|(a, b)| a["looker_versions"] != b["looker_versions"])
+        .count();
+    assert_eq!(changed_lists, 32, "users with ids divisible by 7");
     assert_eq!(
         data_tables(&project),
         expected,
         "one row per user, children not duplicated"
     );
+    // Each user's versions are those of revision 1, in order.
+    let mut versions = sql(
+        &project,
+        &format!(
+            "SELECT u.id || ':' || string_agg(v.value, ',' ORDER BY v._dlt_list_idx) \
+             FROM {DATASET}.users u JOIN {DATASET}.users__looker_versions v ON v._dlt_parent_id = u._dlt_id \
+             GROUP BY u.id ORDER BY u.id"
+        ),
+    );
+    let mut served: Vec<Option<String>> = common::served_items(rev1.dataset(), "users")
+        .iter()
+        .map(|u| {
+            let list: Vec<&str> = u["looker_versions"]
+                .as_array()
+                .expect("list")
+                .iter()
+                .map(|v| v.as_str().expect("version"))
+                .collect();
+            Some(format!("{}:{}", u["id"].as_str().expect("id"), list.join(",")))
+        })
+        .collect();
+    served.sort();
+    versions.sort();
+    assert_eq!(versions, served);
     assert_eq!(
         count(
             &project,
