@@ -27,19 +27,29 @@ const MAX_PREVIOUS_HASHES: usize = 10;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DataType {
+    /// Text (Arrow `Utf8`).
     #[default]
     Text,
+    /// A 64-bit float.
     Double,
+    /// A boolean.
     Bool,
+    /// A point in time, microseconds, UTC.
     Timestamp,
+    /// A 64-bit integer.
     Bigint,
+    /// Bytes.
     Binary,
     /// Nested data kept as JSON. dlt's legacy name `complex` is read as `json`.
     #[serde(alias = "complex")]
     Json,
+    /// A decimal, (38, 9) unless hinted.
     Decimal,
+    /// A large integer (dlt's type for Ethereum amounts).
     Wei,
+    /// A calendar date.
     Date,
+    /// A time of day.
     Time,
 }
 
@@ -122,29 +132,43 @@ impl WriteDisposition {
 /// a schema drops columns that have no `data_type`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Column {
+    /// The normalized column name.
     pub name: String,
+    /// The dlt data type.
     pub data_type: DataType,
+    /// Whether the column may hold nulls (dlt's own columns may not).
     pub nullable: bool,
+    /// Precision: digits of a decimal, bytes of text or binary, fractional digits of a timestamp.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub precision: Option<u32>,
+    /// Scale of a decimal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale: Option<u32>,
+    /// Whether a timestamp is time-zone aware (dlt's default when absent: yes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone: Option<bool>,
+    /// A variant column (`<col>__v_<type>`) holding values that did not fit `<col>`.
     #[serde(default, skip_serializing_if = "is_false")]
     pub variant: bool,
+    /// Part of the primary key (merge deduplicates by it).
     #[serde(default, skip_serializing_if = "is_false")]
     pub primary_key: bool,
+    /// Part of the merge key.
     #[serde(default, skip_serializing_if = "is_false")]
     pub merge_key: bool,
+    /// The row's key (`_dlt_id`).
     #[serde(default, skip_serializing_if = "is_false")]
     pub row_key: bool,
+    /// The parent row's key in a nested table (`_dlt_parent_id`).
     #[serde(default, skip_serializing_if = "is_false")]
     pub parent_key: bool,
+    /// The root row's key in a nested table of a merge chain (`_dlt_root_id`).
     #[serde(default, skip_serializing_if = "is_false")]
     pub root_key: bool,
+    /// Values are unique.
     #[serde(default, skip_serializing_if = "is_false")]
     pub unique: bool,
+    /// A human description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Every other property dlt knows or carries (`partition`, `cluster`, `sort`, `hard_delete`,
@@ -172,6 +196,7 @@ impl Column {
 /// One table. Columns keep their order of appearance (dlt's hash covers the order).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Table {
+    /// The normalized table name.
     #[serde(default)]
     pub name: String,
     /// Columns by name, in the order they appeared.
@@ -251,17 +276,24 @@ impl Table {
 /// A whole schema: dlt's stored schema document.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Schema {
+    /// Incremented each time the content (hash) changes.
     pub version: u64,
+    /// dlt's content hash ([`Schema::version_hash`]).
     pub version_hash: String,
+    /// The layout version, [`SCHEMA_ENGINE_VERSION`].
     pub engine_version: u32,
+    /// The schema name (dlt: the source's name, e.g. `looker_data_source`).
     pub name: String,
     /// Tables by name, in the order they appeared.
     #[serde(with = "ordered_tables")]
     pub tables: Vec<Table>,
+    /// dlt's settings: type detections, default hints, preferred types.
     #[serde(default)]
     pub settings: serde_json::Value,
+    /// dlt's normalizers: naming convention and JSON normalizer (with its propagation config).
     #[serde(default)]
     pub normalizers: serde_json::Value,
+    /// The last 10 version hashes, newest first.
     #[serde(default)]
     pub previous_hashes: Vec<String>,
 }
