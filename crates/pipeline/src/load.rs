@@ -36,6 +36,14 @@ pub fn destination(settings: &Settings) -> Result<Box<dyn Destination>, Pipeline
     }
 }
 
+/// Opens the destination once and releases it: a wrong path, a locked file or refused credentials are
+/// reported before any data is extracted, not after.
+pub async fn check_destination(destination: &dyn Destination) -> Result<(), PipelineError> {
+    let client = destination.connect().await?;
+    drop(client);
+    Ok(())
+}
+
 /// What loading one package did.
 #[derive(Debug, Clone)]
 pub struct LoadedPackage {
@@ -72,9 +80,13 @@ pub async fn load_package(
     let id = package.load_id().clone();
     let load_id = id.to_string();
     let schema = package.schema()?;
-    let client = destination.connect().await?;
-    client.ensure_dataset().await?;
-    client.update_stored_schema(&schema).await?;
+    let kept = |source: DestinationError| PipelineError::Load {
+        load_id: load_id.clone(),
+        source,
+    };
+    let client = destination.connect().await.map_err(kept)?;
+    client.ensure_dataset().await.map_err(kept)?;
+    client.update_stored_schema(&schema).await.map_err(kept)?;
 
     // Jobs a crashed run had started come first; the destination skips those it already holds.
     let mut jobs = package.jobs(JobState::Started)?;
@@ -101,19 +113,16 @@ pub async fn load_package(
                     let retried = package.retry_job(&job)?;
                     job = package.start_job(&retried)?;
                 }
-                Err(e) => {
-                    if e.kind() == ErrorKind::Terminal {
-                        package.fail_job(&job, &e.to_string())?;
-                    }
-                    return Err(PipelineError::Load { load_id, source: e });
-                }
+                // The job stays started: the package is never completed without it, and the next run
+                // tries it again once the cause is fixed.
+                Err(e) => return Err(PipelineError::Load { load_id, source: e }),
             }
         }
     }
     crate::crash::point("load:before_complete");
     client
         .complete_load(&load_id, &schema.name, &schema.version_hash)
-        .await?;
+        .await.map_err(kept)?;
     crate::crash::point("load:after_complete");
     let rows_per_table = package.state()?.rows_per_table();
     package.mark_loaded()?;

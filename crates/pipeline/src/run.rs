@@ -113,7 +113,8 @@ async fn run_steps(
     }
     let mut load_time = load_started.elapsed();
 
-    // 2. New data: extract → normalize in one pass.
+    // 2. New data: extract → normalize in one pass, once the destination is known to accept a connection.
+    load::check_destination(destination).await?;
     let step = TraceStep::start(Step::Extract);
     let (report, normalized) =
         extract_and_normalize(settings, dir, identifier_limit, looker, resources).await?;
