@@ -39,6 +39,11 @@
 //!   name or puts the list's rows in the parent table); a nested row carrying its own `_dlt_id` still
 //!   gets `_dlt_parent_id` and `_dlt_list_idx`; lone UTF-16 surrogates in `\u` escapes become U+FFFD.
 //! * Any JSON is accepted without panicking and without deep recursion, whatever its nesting.
+//!
+//! Memory stays bounded whatever the input size: rows are buffered per table in Arrow builders and
+//! written every 8192 rows (or 8 MiB), row groups close at 128 Ki rows or 32 MiB, and budgets across all
+//! tables (48 MiB of buffered rows, 64 MiB of open row groups) make the largest table write first. One
+//! page is held parsed at a time.
 
 mod coerce;
 mod core;
@@ -107,9 +112,10 @@ pub struct NormalizeOptions {
     /// The destination's maximum identifier length (dlt's `max_identifier_length`; duckdb 65536,
     /// postgres 63). Longer names are shortened with dlt's hash tag. `None`: never shortened.
     pub max_identifier_length: Option<usize>,
-    /// A job file is closed once it holds this many rows (`None`: no limit).
+    /// A job file is closed once it holds this many rows (`None`: no limit; default 1 000 000).
     pub file_max_rows: Option<u64>,
-    /// A job file is closed once it reaches about this many bytes (`None`: no limit).
+    /// A job file is closed once it reaches about this many bytes (`None`: no limit; default
+    /// 128 MiB). Checked after each record batch of up to 8192 rows, so a file may pass it by a batch.
     pub file_max_bytes: Option<u64>,
     /// The load id written to `_dlt_load_id` of root rows.
     pub load_id: String,
