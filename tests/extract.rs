@@ -85,7 +85,10 @@ async fn rejected_credentials_fail_clearly_without_leaking_the_secret() {
     assert!(!out.status.success());
     let (o, e) = (stdout(&out), stderr(&out));
     assert!(e.contains("client_id") && e.contains("rejected"), "{e}");
-    assert!(!o.contains(secret) && !e.contains(secret), "secret leaked:\n{o}\n{e}");
+    assert!(
+        !o.contains(secret) && !e.contains(secret),
+        "secret leaked:\n{o}\n{e}"
+    );
     // Nothing half-written is left as an extract.
     server.shutdown().await;
 }
@@ -97,9 +100,22 @@ fn resources_lists_the_catalogue() {
     assert!(out.status.success());
     let text = stdout(&out);
     for name in [
-        "users", "looks", "dashboards", "queries", "projects", "folders", "groups", "roles",
-        "lookml_models", "scheduled_plans", "connections", "user_attributes",
+        "users",
+        "looks",
+        "dashboards",
+        "queries",
+        "projects",
+        "folders",
+        "groups",
+        "roles",
+        "lookml_models",
+        "scheduled_plans",
+        "connections",
+        "user_attributes",
     ] {
-        assert!(text.lines().any(|l| l.starts_with(name)), "{name} missing:\n{text}");
+        assert!(
+            text.lines().any(|l| l.starts_with(name)),
+            "{name} missing:\n{text}"
+        );
     }
 }

@@ -122,7 +122,8 @@ pub async fn load_package(
     crate::crash::point("load:before_complete");
     client
         .complete_load(&load_id, &schema.name, &schema.version_hash)
-        .await.map_err(kept)?;
+        .await
+        .map_err(kept)?;
     crate::crash::point("load:after_complete");
     let rows_per_table = package.state()?.rows_per_table();
     package.mark_loaded()?;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use pipeline::config::{
-    self, ConfigError, DestinationKind, Environment, Credentials, Origin, Overrides, Settings, SslMode,
+    self, ConfigError, Credentials, DestinationKind, Environment, Origin, Overrides, Settings, SslMode,
     WriteDisposition,
 };
 use secrecy::ExposeSecret;
