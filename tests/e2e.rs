@@ -494,14 +494,36 @@ fn a_bad_database_path_exits_2_and_keeps_the_package_for_the_next_run() {
     let project = Project::new();
     let bad = "/nonexistent/dir/x.duckdb";
     let args = ["run", "--resources", "users,looks"];
+
+    // A fresh run with a bad path fails before asking Looker for anything.
     let out = project.run_against(&mock, &args, &[("DESTINATION__DUCKDB__CREDENTIALS", bad)]);
     assert_eq!(out.status.code(), Some(2), "stderr: {}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains(bad), "{err}");
     assert!(err.contains("DESTINATION__DUCKDB__CREDENTIALS"), "{err}");
-    let pending = project.packages("normalized");
-    assert_eq!(pending.len(), 1, "the normalized package is kept");
+    assert_eq!(
+        mock.server().stats().total_requests,
+        0,
+        "nothing extracted in vain"
+    );
     assert!(!std::path::Path::new(bad).exists());
+
+    // A package left pending by separate steps survives a run with a bad path.
+    assert_ok(
+        &project.run_against(&mock, &["extract", "--resources", "users,looks"], &[]),
+        "extract",
+    );
+    assert_ok(&project.run(&["normalize"]), "normalize");
+    let pending = project.packages("normalized");
+    assert_eq!(pending.len(), 1);
+    let out = project.run_against(&mock, &args, &[("DESTINATION__DUCKDB__CREDENTIALS", bad)]);
+    assert_eq!(out.status.code(), Some(2), "stderr: {}", stderr(&out));
+    assert!(stderr(&out).contains("kept"), "{}", stderr(&out));
+    assert_eq!(
+        project.packages("normalized"),
+        pending,
+        "the normalized package is kept"
+    );
 
     // The next run with a good path loads the kept package first, then its own.
     let out = project.run_against(&mock, &args, &[]);
@@ -529,16 +551,26 @@ fn a_bad_database_path_exits_2_and_keeps_the_package_for_the_next_run() {
 fn a_locked_database_exits_1_and_keeps_the_package() {
     let mock = mock(60, 0);
     let project = Project::new();
+    assert_ok(
+        &project.run_against(&mock, &["extract", "--resources", "users"], &[]),
+        "extract",
+    );
+    assert_ok(&project.run(&["normalize"]), "normalize");
+    let pending = project.packages("normalized");
+    assert_eq!(pending.len(), 1);
+
     // This process holds DuckDB's write lock on the file, as a DuckDB shell or notebook would.
     let holder = duckdb::Connection::open(project.database()).expect("open the database");
-    let args = ["run", "--resources", "users"];
-    let out = project.run_against(&mock, &args, &[]);
+    let out = project.run_against(&mock, &["run", "--resources", "users"], &[]);
     assert_eq!(out.status.code(), Some(1), "stderr: {}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("looker_data_pipeline.duckdb"), "{err}");
     assert!(err.contains("locked"), "{err}");
-    let pending = project.packages("normalized");
-    assert_eq!(pending.len(), 1, "the normalized package is kept");
+    assert_eq!(
+        project.packages("normalized"),
+        pending,
+        "the normalized package is kept"
+    );
 
     drop(holder);
     let out = project.run(&["load"]);

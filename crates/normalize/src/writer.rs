@@ -31,9 +31,9 @@ const BATCH_ROWS: usize = 8192;
 /// Approximate bytes buffered per table before they are written as one record batch.
 const BATCH_BYTES: usize = 8 << 20;
 /// A row group is closed once its encoded size passes this, bounding the writer's memory.
-const ROW_GROUP_BYTES: usize = 32 << 20;
+const ROW_GROUP_BYTES: usize = 8 << 20;
 /// Rows per row group at most.
-const ROW_GROUP_ROWS: usize = 128 * 1024;
+const ROW_GROUP_ROWS: usize = 64 * 1024;
 
 /// The Arrow type of a dlt column (dlt's mapping; `json` is JSON text, `wei` a decimal without scale).
 pub fn arrow_type(column: &Column) -> ArrowType {
