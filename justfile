@@ -11,6 +11,8 @@ export CARGO_TERM_COLOR := env_var_or_default("CARGO_TERM_COLOR", "never")
 # DuckDB's prebuilt library of the pinned version, fetched once from npm into the target directory.
 export DUCKDB_LIB_DIR := env_var_or_default("DUCKDB_LIB_DIR", shell("scripts/duckdb-lib.sh \"$1\"", CARGO_TARGET_DIR / "duckdb-lib/1.5.5"))
 
+all_resources := "users,looks,dashboards,queries,projects,folders,groups,roles,lookml_models,scheduled_plans,connections,user_attributes"
+
 # List the recipes.
 default:
     @just --list
@@ -25,7 +27,7 @@ release:
 
 # Extract, normalize and load every resource from the built-in mock Looker into DuckDB.
 demo *ARGS: release
-    "$CARGO_TARGET_DIR/release/looker-load" run --demo {{ARGS}}
+    "$CARGO_TARGET_DIR/release/looker-load" run --demo --resources {{all_resources}} {{ARGS}}
 
 # Formatting and lints, as CI checks them.
 lint:

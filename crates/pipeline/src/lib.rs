@@ -9,6 +9,7 @@ pub mod extract;
 pub mod inspect;
 pub mod load;
 pub mod normalize;
+pub mod progress;
 pub mod run;
 pub mod show;
 

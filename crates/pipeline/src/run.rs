@@ -178,6 +178,8 @@ pub async fn extract_and_normalize(
         let _ = done_tx.send(result);
     });
 
+    let progress = crate::progress::Progress::start("extract and normalize");
+    let counters = progress.counters();
     let package = dir.new_package()?;
     let normalize = {
         let dir = dir.clone();
@@ -189,7 +191,10 @@ pub async fn extract_and_normalize(
             let normalized =
                 normalize::normalize_into(&dir, package, &settings, &resources, identifier_limit, || {
                     match rx.blocking_recv() {
-                        Some(page) => Some(Ok((page.resource, page.body))),
+                        Some(page) => {
+                            counters.page(page.items as u64, page.body.len() as u64);
+                            Some(Ok((page.resource, page.body)))
+                        }
                         // The extractor has finished: only a complete extraction may be committed.
                         None => match done_rx.take().map(|d| d.blocking_recv()) {
                             Some(Ok(Ok(r))) => {
@@ -208,9 +213,9 @@ pub async fn extract_and_normalize(
             Ok::<_, PipelineError>((report, normalized))
         })
     };
-    let result = normalize
-        .await
-        .map_err(|e| PipelineError::Internal(format!("normalize stopped: {e}")))?;
+    let result = normalize.await;
+    progress.finish();
+    let result = result.map_err(|e| PipelineError::Internal(format!("normalize stopped: {e}")))?;
     // On a normalize error the receiver is gone and the extractor stops at its next page.
     let _ = extraction.await;
     result
