@@ -287,3 +287,92 @@ async fn a_dropped_connection_is_transient_and_the_retry_reconnects() {
     assert_eq!(s.count(&t).await, 4);
     s.finish().await;
 }
+
+/// The shared suite's hostile-identifier scenario stops at its 200-byte name on PostgreSQL (refused, as
+/// it must be); this one loads hostile names within 63 bytes. Mixed case is folded to lower case, as dlt
+/// does on PostgreSQL.
+#[tokio::test]
+async fn hostile_identifiers_within_63_bytes() {
+    let Some(url) = common::server_url("hostile_identifiers_within_63_bytes") else {
+        return;
+    };
+    let destination = common::destination(&url, "hostile");
+    let dialect = postgres_dest::PostgresDialect;
+    let s = Session::start(&destination).await;
+    let table_name = "t\"; DROP TABLE users; --";
+    let longest = "é".repeat(31) + "x"; // 63 bytes
+    let hostile = [
+        r#"a"b"#,
+        "x'); DELETE FROM y; --",
+        "Ünïcødé ✓ 名前",
+        "semi;colon",
+        "back\\slash",
+        "MiXed",
+        longest.as_str(),
+    ];
+    let mut columns: Vec<_> = hostile.iter().map(|n| column(n, DataType::Text, true)).collect();
+    columns.extend(root_dlt_columns());
+    let sc = schema(
+        1,
+        "hostile-v1",
+        vec![table(table_name, columns, Some(WriteDisposition::Append), None)],
+    );
+    s.update(&sc).await;
+    let mut rows = Rows::new();
+    for (i, name) in hostile.iter().enumerate() {
+        rows = rows.text(name, &[Some(&format!("v{i}"))]);
+    }
+    rows = rows.texts("_dlt_load_id", &["1.1"]).texts("_dlt_id", &["h1"]);
+    let path = destination::conformance::write_job(s.dir(), "hostile", "f", 0, rows);
+    let job = LoadJob {
+        load_id: "1.1".into(),
+        table_name: table_name.into(),
+        job_id: "hostile.f".into(),
+        file_path: path,
+        file_format: destination::FileFormat::Parquet,
+        write_disposition: WriteDisposition::Append,
+    };
+    s.client.load_job(&job).await.expect("load into a hostile table");
+    s.complete(&sc, "1.1").await;
+
+    use destination::SqlDialect;
+    let select = hostile
+        .iter()
+        .map(|n| dialect.quote_identifier(n))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let dataset = destination.config().dataset_name.clone();
+    let r = s
+        .query(&format!(
+            "SELECT {select} FROM {}",
+            dialect.qualified_table(&dataset, table_name)
+        ))
+        .await;
+    let values: Vec<String> = r.rows[0]
+        .iter()
+        .map(|v| v.as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(values, ["v0", "v1", "v2", "v3", "v4", "v5", "v6"]);
+    let storage = s.client.get_storage_tables().await.expect("storage tables");
+    let stored = storage
+        .get(&table_name.to_lowercase())
+        .expect("the hostile table, under its exact (folded) name");
+    for name in hostile {
+        let folded = name.to_lowercase();
+        assert!(
+            stored.iter().any(|c| c.name == folded),
+            "column {folded:?} stored: {stored:?}"
+        );
+    }
+    // The users table the name tried to drop never existed; the dataset holds only what was created.
+    assert!(!storage.contains_key("users"));
+
+    // One byte more is refused before anything reaches the server.
+    let too_long = "é".repeat(32);
+    let mut columns = vec![column(&too_long, DataType::Text, true)];
+    columns.extend(root_dlt_columns());
+    let sc2 = schema(2, "hostile-v2", vec![table("t2", columns, None, None)]);
+    let err = s.client.update_stored_schema(&sc2).await.expect_err("64 bytes");
+    assert_eq!(err.kind(), ErrorKind::Terminal, "{err}");
+    s.finish().await;
+}
