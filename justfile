@@ -34,9 +34,14 @@ lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
 
-# The whole test suite: lints, then every test of every crate (services started as needed).
+# The whole test suite: lints, then every test of every crate, with a throwaway PostgreSQL server started
+# for the run (scripts/pg.sh) and stopped afterwards.
 test: lint
-    cargo nextest run --workspace --no-fail-fast
+    #!/usr/bin/env bash
+    set -euo pipefail
+    url="$(scripts/pg.sh start)"
+    trap 'scripts/pg.sh stop' EXIT
+    LOOKER_LOAD_TEST_POSTGRES_URL="$url" LOOKER_LOAD_REQUIRE_POSTGRES=1 cargo nextest run --workspace --no-fail-fast
 
 # `just bench`: N=10,000 and 100,000 users (wall, CPU, peak RSS, MB/s, rows/s, per-stage time, download
 # floor); `just bench latency`: 50 and 200 ms per request; `just bench all`; `just bench micro`: the crates'

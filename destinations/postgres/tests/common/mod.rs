@@ -14,10 +14,12 @@ pub fn server_url(test: &str) -> Option<String> {
     match std::env::var("LOOKER_LOAD_TEST_POSTGRES_URL") {
         Ok(url) if !url.trim().is_empty() => Some(url),
         _ => {
-            let required = std::env::var("LOOKER_LOAD_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
+            let required = std::env::var("LOOKER_LOAD_REQUIRE_POSTGRES").is_ok_and(|v| v == "1")
+                || std::env::var("CI").is_ok_and(|v| v == "true");
             assert!(
                 !required,
-                "{test}: LOOKER_LOAD_REQUIRE_POSTGRES=1 but LOOKER_LOAD_TEST_POSTGRES_URL is not set \
+                "{test}: a PostgreSQL server is required here (CI or LOOKER_LOAD_REQUIRE_POSTGRES=1) but \
+                 LOOKER_LOAD_TEST_POSTGRES_URL is not set \
                  (start a server with scripts/pg.sh start)"
             );
             eprintln!(
