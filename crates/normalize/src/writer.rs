@@ -29,11 +29,11 @@ const UNIQUE_COLUMNS: [&str; 3] = ["_dlt_id", "_dlt_parent_id", "_dlt_root_id"];
 /// Rows buffered per table before they are written as one record batch.
 const BATCH_ROWS: usize = 8192;
 /// Approximate bytes buffered per table before they are written as one record batch.
-const BATCH_BYTES: usize = 8 << 20;
+const BATCH_BYTES: usize = 2 << 20;
 /// A row group is closed once its encoded size passes this, bounding the writer's memory.
-const ROW_GROUP_BYTES: usize = 8 << 20;
+const ROW_GROUP_BYTES: usize = 2 << 20;
 /// Rows per row group at most.
-const ROW_GROUP_ROWS: usize = 64 * 1024;
+const ROW_GROUP_ROWS: usize = 32 * 1024;
 
 /// The Arrow type of a dlt column (dlt's mapping; `json` is JSON text, `wei` a decimal without scale).
 pub fn arrow_type(column: &Column) -> ArrowType {
