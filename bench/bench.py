@@ -2,6 +2,7 @@
 """Helpers of bench/run.sh (Python 3 standard library only).
 
   bench.py floor-urls BASE PAGE_SIZE OUT_CFG   log in, list every URL the extractor fetches, write a curl config
+  bench.py rss-sample PID OUT                  sample VmRSS of PID's looker-load descendant every 50 ms
   bench.py record RUN_DIR KIND N LATENCY_MS CONCURRENCY PAGE_SIZE   parse one run's outputs into RUN_DIR/record.json
   bench.py profile PERF_DIR N                  summarize perf reports into PERF_DIR/profile.md
   bench.py write SECTION RESULTS_MD FILE...    render SECTION (throughput | latency from records, profile from
@@ -15,6 +16,7 @@ import platform
 import re
 import subprocess
 import sys
+import time
 import urllib.parse
 import urllib.request
 from datetime import datetime, timezone
@@ -101,6 +103,42 @@ def floor_urls(base, page_size, out_cfg):
         for u in urls:
             f.write(f'url = "{u}"\noutput = "/dev/null"\n')
     print(len(urls), len(fetch))
+
+
+# ---------------------------------------------------------------------------------------------- rss
+
+
+def _descendants(pid):
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        for task in os.listdir(f"/proc/{p}/task") if os.path.isdir(f"/proc/{p}/task") else []:
+            try:
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    kids = [int(k) for k in f.read().split()]
+            except OSError:
+                kids = []
+            out += kids
+            todo += kids
+    return out
+
+
+def rss_sample(pid, out_path, interval=0.05):
+    """Every `interval` s until `pid` exits: epoch time and VmRSS (KiB) of its looker-load descendant."""
+    pid = int(pid)
+    with open(out_path, "w") as out:
+        while os.path.exists(f"/proc/{pid}"):
+            for child in _descendants(pid):
+                try:
+                    with open(f"/proc/{child}/comm") as f:
+                        if f.read().strip() != "looker-load":
+                            continue
+                    m = re.search(r"VmRSS:\s+(\d+) kB", _read(f"/proc/{child}/status"))
+                except OSError:
+                    continue
+                if m:
+                    out.write(f"{time.time():.3f} {m.group(1)}\n")
+            time.sleep(interval)
 
 
 # ---------------------------------------------------------------------------------------------- record
@@ -199,6 +237,7 @@ def record(run_dir, kind, n, latency_ms, concurrency, page_size):
         if started and ended and trace.get("finished_at"):
             rec["before_s"] = _epoch(trace["started_at"]) - float(started)
             rec["after_s"] = float(ended) - _epoch(trace["finished_at"])
+        rec["rss_phases"] = _rss_phases(run_dir)
     except (OSError, ValueError):
         rec.update(json_bytes=0, items=0, rows=0, tables=0)
     rec["mock"] = _mock_stats(_read(os.path.join(run_dir, "mock.err")))
@@ -223,6 +262,24 @@ def _lib(dso):
     if "kernel" in name:
         return "kernel"
     return "other"
+
+
+def _rss_phases(run_dir):
+    """Peak sampled RSS (MiB) in each phase of _phases."""
+    samples = []
+    for line in _read(os.path.join(run_dir, "rss.txt")).splitlines():
+        parts = line.split()
+        if len(parts) == 2:
+            samples.append((float(parts[0]), int(parts[1])))
+    try:
+        phases = _phases(run_dir)
+    except (OSError, ValueError, KeyError):
+        return {}
+    out = {}
+    for name, a, b in phases:
+        inside = [kib for ts, kib in samples if a <= ts < b]
+        out[name] = round(max(inside) / 1024) if inside else None
+    return out
 
 
 def _phases(run_dir):
@@ -271,16 +328,18 @@ def profile(report_dir, n):
         f"N={int(n):,}, an extra run under `perf record -e cpu-clock -F 999 --clockid realtime` (this VM exposes "
         f"no hardware counters): wall {t['wall']:.2f} s, CPU {t['user'] + t['sys']:.2f} s, peak RSS "
         f"{t['rss_kib'] / 1024:.0f} MiB under perf. Samples are bucketed by the phase they fall in (phase "
-        "boundaries from trace.json); CPU s = samples ÷ 999 Hz. The mock runs in its own process and is not "
+        "boundaries from trace.json); CPU s = samples ÷ 999 Hz; peak RSS from VmRSS sampled every 50 ms. The mock runs in its own process and is not "
         "sampled.",
         "",
-        "| phase | wall s | CPU s | " + " | ".join(libs) + " |",
-        "|---|---|---|" + "---|" * len(libs),
+        "| phase | wall s | CPU s | peak RSS MiB | " + " | ".join(libs) + " |",
+        "|---|---|---|---|" + "---|" * len(libs),
     ]
+    rss = _rss_phases(report_dir)
     for (name, a, b), c in zip(phases, cpu):
         total = sum(c.values())
+        peak = rss.get(name)
         lines.append(
-            f"| {name} | {max(b - a, 0):.2f} | {total / hz:.2f} | "
+            f"| {name} | {max(b - a, 0):.2f} | {total / hz:.2f} | {'–' if peak is None else peak} | "
             + " | ".join(f"{c[lib] / hz:.2f}" for lib in libs)
             + " |"
         )
@@ -374,6 +433,15 @@ def throughput_section(recs):
             f"{r['floor']['secs']:.2f} s ({r['floor']['bytes'] / 1e6 / r['floor']['secs']:.0f} MB/s)"
             for r in recs
             if r.get("floor")
+        )
+        + ".",
+        "",
+        "Peak RSS by phase (VmRSS sampled every 50 ms; MiB): "
+        + "; ".join(
+            f"N={r['n']:,}: "
+            + ", ".join(f"{name.split(' (')[0]} {v}" for name, v in r["rss_phases"].items() if v is not None)
+            for r in recs
+            if r.get("rss_phases")
         )
         + ".",
         "",
@@ -523,6 +591,8 @@ def main(argv):
     cmd, args = argv[1], argv[2:]
     if cmd == "floor-urls":
         floor_urls(args[0], int(args[1]), args[2])
+    elif cmd == "rss-sample":
+        rss_sample(args[0], args[1])
     elif cmd == "record":
         record(*args)
     elif cmd == "profile":

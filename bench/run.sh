@@ -116,7 +116,7 @@ load_run() {
     date +%s.%N >"$dir/started"
     (
         cd "$dir/cwd"
-        env HOME="$dir/home" \
+        exec env HOME="$dir/home" \
             SOURCES__LOOKER_DATA_SOURCE__BASE_URL="$MOCK_BASE" \
             SOURCES__LOOKER_DATA_SOURCE__CLIENT_ID=demo-client-id \
             SOURCES__LOOKER_DATA_SOURCE__CLIENT_SECRET=demo-client-secret \
@@ -125,8 +125,14 @@ load_run() {
             "$@" /usr/bin/time -v -o "$dir/time.txt" \
             "$BIN/looker-load" run --resources "$RESOURCES" --concurrency "$CONCURRENCY" --page-size "$PAGE_SIZE" \
             >"$dir/run.out" 2>"$dir/run.err"
-    ) || rc=$?
+    ) &
+    local run_pid=$!
+    # Resident memory of looker-load over time, to place the peak in a phase.
+    $PY rss-sample "$run_pid" "$dir/rss.txt" &
+    local sampler_pid=$!
+    wait "$run_pid" || rc=$?
     date +%s.%N >"$dir/ended"
+    wait "$sampler_pid" || true
     if ((rc != 0)); then
         echo "bench/run.sh: looker-load run failed (exit $rc); last lines of its stderr:" >&2
         tail -20 "$dir/run.err" >&2
