@@ -135,6 +135,54 @@ pub struct StoredState {
     pub load_id: String,
 }
 
+impl StoredSchema {
+    /// The first row of a `_dlt_version` query (columns by name), if there is one.
+    pub fn from_first_row(result: &QueryResult) -> Option<StoredSchema> {
+        result.rows.first()?;
+        let get = |c: &str| result.get(0, c).unwrap_or(&serde_json::Value::Null);
+        Some(StoredSchema {
+            version: cell_int(get("version")),
+            engine_version: cell_int(get("engine_version")),
+            inserted_at: cell_text(get("inserted_at")),
+            schema_name: cell_text(get("schema_name")),
+            version_hash: cell_text(get("version_hash")),
+            schema: cell_text(get("schema")),
+        })
+    }
+}
+
+impl StoredState {
+    /// The first row of a `_dlt_pipeline_state` query (columns by name), if there is one.
+    pub fn from_first_row(result: &QueryResult) -> Option<StoredState> {
+        result.rows.first()?;
+        let get = |c: &str| result.get(0, c).unwrap_or(&serde_json::Value::Null);
+        let version_hash = get("version_hash");
+        Some(StoredState {
+            version: cell_int(get("version")),
+            engine_version: cell_int(get("engine_version")),
+            pipeline_name: cell_text(get("pipeline_name")),
+            state: cell_text(get("state")),
+            created_at: cell_text(get("created_at")),
+            version_hash: (!version_hash.is_null()).then(|| cell_text(version_hash)),
+            load_id: cell_text(get("_dlt_load_id")),
+        })
+    }
+}
+
+/// A JSON cell as text: strings without quotes, NULL as empty.
+pub fn cell_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// A JSON cell as an integer (0 when it is not one).
+fn cell_int(value: &serde_json::Value) -> i64 {
+    value.as_i64().unwrap_or_default()
+}
+
 /// The result of [`LoadClient::query`]: column names and rows of JSON values. Numbers and booleans are
 /// JSON numbers and booleans, NULL is `null`, everything else (text, timestamps, decimals, binary as
 /// hex) is a string.

@@ -14,7 +14,7 @@ use destination::chain::{root_table, table_chain};
 use destination::dlt_tables::{LOADS_TABLE, PIPELINE_STATE_TABLE, VERSION_TABLE};
 use destination::{
     DestinationError, FileFormat, JobReport, LoadClient, LoadJob, QueryResult, SchemaUpdate, SqlDialect,
-    StorageColumn, StorageTables, StoredSchema, StoredState, plan_schema_update,
+    StorageColumn, StorageTables, StoredSchema, StoredState, cell_text as text, plan_schema_update,
 };
 use package::schema::{Schema, Table, WriteDisposition};
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
@@ -490,32 +490,6 @@ fn typed(value: &str, ty: Option<&Type>) -> Value {
     Value::String(value.to_string())
 }
 
-/// A JSON cell as text (strings without quotes, NULL as empty).
-fn text(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
-}
-
-fn int(value: &Value) -> i64 {
-    value.as_i64().unwrap_or_default()
-}
-
-fn stored_schema(result: &QueryResult) -> Option<StoredSchema> {
-    let get = |c: &str| result.get(0, c).cloned().unwrap_or(Value::Null);
-    result.rows.first()?;
-    Some(StoredSchema {
-        version: int(&get("version")),
-        engine_version: int(&get("engine_version")),
-        inserted_at: text(&get("inserted_at")),
-        schema_name: text(&get("schema_name")),
-        version_hash: text(&get("version_hash")),
-        schema: text(&get("schema")),
-    })
-}
-
 #[async_trait]
 impl LoadClient for PostgresClient {
     fn destination_name(&self) -> &str {
@@ -541,7 +515,7 @@ impl LoadClient for PostgresClient {
         let sql = self
             .dialect
             .select_stored_schema_sql(self.dataset(), Some(schema_name), None);
-        Ok(stored_schema(&query(client, &sql, op).await?))
+        Ok(StoredSchema::from_first_row(&query(client, &sql, op).await?))
     }
 
     async fn update_stored_schema(&self, schema: &Schema) -> Result<SchemaUpdate> {
@@ -573,20 +547,7 @@ impl LoadClient for PostgresClient {
             .dialect
             .select_stored_state_sql(self.dataset(), pipeline_name);
         let result = query(client, &sql, op).await?;
-        if result.rows.is_empty() {
-            return Ok(None);
-        }
-        let get = |c: &str| result.get(0, c).cloned().unwrap_or(Value::Null);
-        let version_hash = get("version_hash");
-        Ok(Some(StoredState {
-            version: int(&get("version")),
-            engine_version: int(&get("engine_version")),
-            pipeline_name: text(&get("pipeline_name")),
-            state: text(&get("state")),
-            created_at: text(&get("created_at")),
-            version_hash: (!version_hash.is_null()).then(|| text(&version_hash)),
-            load_id: text(&get("_dlt_load_id")),
-        }))
+        Ok(StoredState::from_first_row(&result))
     }
 
     async fn get_storage_tables(&self) -> Result<StorageTables> {
