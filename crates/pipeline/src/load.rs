@@ -10,7 +10,7 @@ use destination::{Destination, DestinationError, ErrorKind, LoadJob};
 use package::{JobState, LoadId, NormalizedPackage, PipelineDir};
 
 use crate::PipelineError;
-use crate::config::{ConfigError, DestinationKind, Origin, Settings};
+use crate::config::{ConfigError, DestinationKind, Origin, Settings, SslMode};
 
 /// Attempts per job before a transient error fails the load (the package stays pending).
 const JOB_ATTEMPTS: u32 = 5;
@@ -22,6 +22,31 @@ pub fn destination(settings: &Settings) -> Result<Box<dyn Destination>, Pipeline
             let config = duckdb_dest::DuckDbConfig::new(&settings.duckdb.path, &settings.dataset_name);
             Ok(Box::new(duckdb_dest::DuckDbDestination::new(config)?))
         }
+        DestinationKind::Postgres => {
+            let pg = settings.postgres.as_ref().ok_or_else(|| {
+                PipelineError::Internal("postgres destination without postgres settings".to_owned())
+            })?;
+            if !matches!(pg.sslmode, SslMode::Disable | SslMode::Allow | SslMode::Prefer) {
+                return Err(ConfigError::Invalid {
+                    key: "destination.postgres.credentials.sslmode".to_owned(),
+                    origin: Origin::Default,
+                    value: pg.sslmode.to_string(),
+                    expected: "disable, allow or prefer: this build connects without TLS".to_owned(),
+                }
+                .into());
+            }
+            let credentials = postgres_dest::config::Credentials {
+                database: pg.database.clone(),
+                username: pg.username.clone(),
+                password: pg.password.clone(),
+                host: pg.host.clone(),
+                port: Some(pg.port),
+                connect_timeout: Some(pg.connect_timeout.as_secs().max(1)),
+            };
+            let config =
+                postgres_dest::PostgresConfig::from_credentials(&credentials, &settings.dataset_name)?;
+            Ok(Box::new(postgres_dest::PostgresDestination::new(config)?))
+        }
         other => Err(ConfigError::Invalid {
             key: "destination".to_owned(),
             origin: settings
@@ -30,7 +55,7 @@ pub fn destination(settings: &Settings) -> Result<Box<dyn Destination>, Pipeline
                 .cloned()
                 .unwrap_or(Origin::Default),
             value: other.name().to_owned(),
-            expected: "a destination available in this build: duckdb".to_owned(),
+            expected: "a destination available in this build: duckdb, postgres".to_owned(),
         }
         .into()),
     }
