@@ -75,10 +75,9 @@ async fn rejected_credentials_fail_clearly_without_leaking_the_secret() {
             server.base_url()
         ),
     );
-    let out = tokio::task::spawn_blocking(move || {
+    let (out, project) = tokio::task::spawn_blocking(move || {
         let o = project.command().args(["-vv", "extract"]).output().expect("run");
-        drop(project);
-        o
+        (o, project)
     })
     .await
     .expect("join");
@@ -90,6 +89,13 @@ async fn rejected_credentials_fail_clearly_without_leaking_the_secret() {
         "secret leaked:\n{o}\n{e}"
     );
     // Nothing half-written is left as an extract.
+    let extract = project.pipelines_dir().join("looker_data_pipeline/extract");
+    for state in ["new", "extracted"] {
+        let left: Vec<_> = std::fs::read_dir(extract.join(state))
+            .map(|d| d.collect())
+            .unwrap_or_default();
+        assert!(left.is_empty(), "{state}: {left:?}");
+    }
     server.shutdown().await;
 }
 

@@ -3,6 +3,7 @@
 
 use std::fmt::Debug;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use package::schema::{Schema, WriteDisposition};
@@ -97,6 +98,37 @@ pub struct JobReport {
     pub rows: Option<u64>,
     /// The job had already been loaded (or its load completed) and was skipped.
     pub already_loaded: bool,
+}
+
+/// The schema a client was last given by [`LoadClient::update_stored_schema`]: the jobs and merges of
+/// the load follow it. Shared by every destination's client.
+#[derive(Debug, Default)]
+pub struct SchemaSlot(Mutex<Option<Arc<Schema>>>);
+
+impl SchemaSlot {
+    /// The schema, or a terminal error when `update_stored_schema` has not run on this client.
+    pub fn get(&self, destination: &str, op: &str) -> Result<Arc<Schema>> {
+        let schema = self.0.lock().map_err(|_| poisoned(destination, op))?;
+        schema.clone().ok_or_else(|| {
+            DestinationError::terminal(
+                destination,
+                format!("{op}: update_stored_schema must run first on this client"),
+            )
+        })
+    }
+
+    /// Keeps `schema` for the rest of the load.
+    pub fn set(&self, destination: &str, schema: Schema, op: &str) -> Result<()> {
+        *self.0.lock().map_err(|_| poisoned(destination, op))? = Some(Arc::new(schema));
+        Ok(())
+    }
+}
+
+fn poisoned(destination: &str, op: &str) -> DestinationError {
+    DestinationError::terminal(
+        destination,
+        format!("{op}: a previous call panicked while holding the client"),
+    )
 }
 
 /// A `_dlt_version` row.

@@ -30,8 +30,8 @@ pub mod conformance;
 
 pub use capabilities::{Capabilities, CaseFolding, FileFormat, MergeStrategy, ReplaceStrategy};
 pub use client::{
-    Destination, JobReport, LoadClient, LoadJob, QueryResult, StoredSchema, StoredState, cell_text,
-    parse_job_file_name,
+    Destination, JobReport, LoadClient, LoadJob, QueryResult, SchemaSlot, StoredSchema, StoredState,
+    cell_text, parse_job_file_name,
 };
 pub use dialect::{AnsiDialect, SqlDialect, SqlError};
 pub use error::{DestinationError, ErrorKind, Result};

@@ -13,7 +13,7 @@ use crate::PipelineError;
 use crate::config::{LookerConfig, Settings};
 
 /// Pages buffered between the extractor and the writer; bounds memory whatever the instance's size.
-const PAGE_CHANNEL: usize = 16;
+pub(crate) const PAGE_CHANNEL: usize = 16;
 
 /// The extractor settings from the resolved configuration: the instance, credentials and tuning.
 ///

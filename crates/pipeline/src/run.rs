@@ -13,9 +13,6 @@ use crate::config::Settings;
 use crate::load::{self, LoadedPackage};
 use crate::normalize::{self, Normalized};
 
-/// Pages buffered between extract and normalize.
-const PAGE_CHANNEL: usize = 16;
-
 /// What a run did.
 #[derive(Debug)]
 pub struct RunOutcome {
@@ -170,7 +167,7 @@ pub async fn extract_and_normalize(
     resources: &[Resource],
 ) -> Result<(ExtractReport, Normalized), PipelineError> {
     let extractor = Extractor::new(looker)?;
-    let (tx, mut rx) = mpsc::channel::<Page>(PAGE_CHANNEL);
+    let (tx, mut rx) = mpsc::channel::<Page>(crate::extract::PAGE_CHANNEL);
     let (done_tx, done_rx) = oneshot::channel();
     let selected = resources.to_vec();
     let extraction = tokio::spawn(async move {

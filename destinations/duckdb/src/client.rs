@@ -15,8 +15,9 @@ use destination::bookkeeping::{self, MarkKind};
 use destination::chain::{root_table, table_chain};
 use destination::dlt_tables::{LOADS_TABLE, PIPELINE_STATE_TABLE, VERSION_TABLE};
 use destination::{
-    DestinationError, FileFormat, JobReport, LoadClient, LoadJob, QueryResult, SchemaUpdate, SqlDialect,
-    StorageColumn, StorageTables, StoredSchema, StoredState, cell_text as text, plan_schema_update,
+    DestinationError, FileFormat, JobReport, LoadClient, LoadJob, QueryResult, SchemaSlot, SchemaUpdate,
+    SqlDialect, StorageColumn, StorageTables, StoredSchema, StoredState, cell_text as text,
+    plan_schema_update,
 };
 use duckdb::Connection;
 use package::schema::{Schema, Table, WriteDisposition};
@@ -44,7 +45,7 @@ struct Inner {
     conn: Mutex<Connection>,
     dialect: DuckDbDialect,
     config: Arc<DuckDbConfig>,
-    schema: Mutex<Option<Arc<Schema>>>,
+    schema: SchemaSlot,
 }
 
 impl fmt::Debug for DuckDbClient {
@@ -115,7 +116,7 @@ impl DuckDbClient {
                 conn: Mutex::new(conn),
                 dialect: DuckDbDialect::new(Some(db.catalog.clone())),
                 config,
-                schema: Mutex::new(None),
+                schema: SchemaSlot::default(),
             }),
         })
     }
@@ -147,18 +148,11 @@ impl Inner {
     }
 
     fn schema(&self, op: &str) -> Result<Arc<Schema>> {
-        let schema = self.schema.lock().map_err(|_| poisoned(op))?;
-        schema.clone().ok_or_else(|| {
-            DestinationError::terminal(
-                DESTINATION_NAME,
-                format!("{op}: update_stored_schema must run first on this client"),
-            )
-        })
+        self.schema.get(DESTINATION_NAME, op)
     }
 
     fn set_schema(&self, schema: Schema, op: &str) -> Result<()> {
-        *self.schema.lock().map_err(|_| poisoned(op))? = Some(Arc::new(schema));
-        Ok(())
+        self.schema.set(DESTINATION_NAME, schema, op)
     }
 
     /// Creates the dataset, the staging dataset and the bookkeeping table if missing.

@@ -13,8 +13,9 @@ use destination::bookkeeping::{self, MarkKind};
 use destination::chain::{root_table, table_chain};
 use destination::dlt_tables::{LOADS_TABLE, PIPELINE_STATE_TABLE, VERSION_TABLE};
 use destination::{
-    DestinationError, FileFormat, JobReport, LoadClient, LoadJob, QueryResult, SchemaUpdate, SqlDialect,
-    StorageColumn, StorageTables, StoredSchema, StoredState, cell_text as text, plan_schema_update,
+    DestinationError, FileFormat, JobReport, LoadClient, LoadJob, QueryResult, SchemaSlot, SchemaUpdate,
+    SqlDialect, StorageColumn, StorageTables, StoredSchema, StoredState, cell_text as text,
+    plan_schema_update,
 };
 use package::schema::{Schema, Table, WriteDisposition};
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
@@ -51,7 +52,7 @@ pub struct PostgresClient {
     config: Arc<PostgresConfig>,
     dialect: PostgresDialect,
     conn: Mutex<Option<Client>>,
-    schema: std::sync::Mutex<Option<Arc<Schema>>>,
+    schema: SchemaSlot,
 }
 
 impl fmt::Debug for PostgresClient {
@@ -69,7 +70,7 @@ impl PostgresClient {
             config,
             dialect: PostgresDialect,
             conn: Mutex::new(Some(client)),
-            schema: std::sync::Mutex::new(None),
+            schema: SchemaSlot::default(),
         }
     }
 
@@ -101,18 +102,11 @@ impl PostgresClient {
     }
 
     fn schema(&self, op: &str) -> Result<Arc<Schema>> {
-        let schema = self.schema.lock().map_err(|_| poisoned(op))?;
-        schema.clone().ok_or_else(|| {
-            DestinationError::terminal(
-                DESTINATION_NAME,
-                format!("{op}: update_stored_schema must run first on this client"),
-            )
-        })
+        self.schema.get(DESTINATION_NAME, op)
     }
 
     fn set_schema(&self, schema: Schema, op: &str) -> Result<()> {
-        *self.schema.lock().map_err(|_| poisoned(op))? = Some(Arc::new(schema));
-        Ok(())
+        self.schema.set(DESTINATION_NAME, schema, op)
     }
 
     /// Creates the dataset, the staging dataset and the bookkeeping table if missing. Schemas that
