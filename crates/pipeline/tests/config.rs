@@ -1082,11 +1082,22 @@ fn bad_resource_hints() {
 
     dirs.project(
         "config.toml",
-        "[sources.looker_data_source.resources.users]\nmerge_key = \"id\"\n",
+        "[sources.looker_data_source.resources.users]\ntable_name = \"people\"\n",
     );
     let err = dirs.err(&[]);
     assert!(matches!(err, ConfigError::Unsupported { .. }), "{err:?}");
-    assert!(err.to_string().contains("not implemented yet"), "{err}");
+    assert!(err.to_string().contains("not applied by looker-load"), "{err}");
+
+    dirs.project(
+        "config.toml",
+        "[sources.looker_data_source.resources.looks.columns]\nvis_config = { data_type = \"jsonb\" }\n",
+    );
+    let err = dirs.err(&[]);
+    assert!(
+        err.to_string()
+            .contains("sources.looker_data_source.resources.looks.columns.vis_config.data_type"),
+        "{err}"
+    );
 
     dirs.project(
         "config.toml",
@@ -1111,9 +1122,63 @@ fn bad_resource_hints() {
     );
     let err = dirs.err(&[(
         "SOURCES__LOOKER_DATA_SOURCE__RESOURCES__USERS__MAX_TABLE_NESTING",
-        "2",
+        "two",
+    )]);
+    assert!(err.to_string().contains("a whole number of at least 0"), "{err}");
+    let err = dirs.err(&[(
+        "SOURCES__LOOKER_DATA_SOURCE__RESOURCES__USERS__SCHEMA_CONTRACT",
+        "freeze",
     )]);
     assert!(matches!(err, ConfigError::Unsupported { .. }), "{err:?}");
+}
+
+#[test]
+fn structured_hints_as_dlt_spells_them() {
+    let dirs = Dirs::new();
+    dirs.project(
+        "config.toml",
+        "[sources.looker_data_source.resources.looks]\nmax_table_nesting = 1\nmerge_key = \"folder_id\"\n\
+         [sources.looker_data_source.resources.looks.columns]\nquery__filter_config = { data_type = \"json\" }\n\
+         query__vis_config = { data_type = \"json\", nullable = true }\n\
+         [sources.looker_data_source.resources.dashboards.nested_hints.dashboard_elements.columns]\n\
+         vis_config = { data_type = \"json\" }\nquery__filters = { data_type = \"json\" }\n",
+    );
+    let s = dirs.ok(&[(
+        "SOURCES__LOOKER_DATA_SOURCE__RESOURCES__QUERIES__COLUMNS",
+        r#"{"vis_config": {"data_type": "json"}, "filters": {"data_type": "json"}, "id": {"primary_key": true}}"#,
+    )]);
+    let looks = &s.resources["looks"];
+    assert_eq!(looks.max_table_nesting, Some(1));
+    assert_eq!(looks.merge_key, Some(vec!["folder_id".to_owned()]));
+    let names: Vec<&str> = looks.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["query__filter_config", "query__vis_config"]);
+    assert!(
+        looks
+            .columns
+            .iter()
+            .all(|c| c.data_type == Some(normalize::DataType::Json))
+    );
+    let dashboards = &s.resources["dashboards"];
+    let elements = &dashboards.nested_hints["dashboard_elements"];
+    let names: Vec<&str> = elements.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["vis_config", "query__filters"]);
+    let queries = &s.resources["queries"];
+    let names: Vec<&str> = queries.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["vis_config", "filters"],
+        "the environment's order is kept"
+    );
+    assert_eq!(queries.primary_key, Some(vec!["id".to_owned()]));
+    assert_eq!(
+        s.origins["sources.looker_data_source.resources.queries.columns"],
+        env_origin("SOURCES__LOOKER_DATA_SOURCE__RESOURCES__QUERIES__COLUMNS")
+    );
+    let shown = s.to_string();
+    assert!(
+        shown.contains("resources.dashboards.nested_hints.dashboard_elements.columns: vis_config=json"),
+        "{shown}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

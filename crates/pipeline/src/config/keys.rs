@@ -24,17 +24,20 @@ pub(crate) const SOURCE_KEYS: &[&str] = &[
 ];
 
 /// Per-resource hint keys implemented now.
-pub(crate) const HINT_KEYS: &[&str] = &["write_disposition", "primary_key"];
+pub(crate) const HINT_KEYS: &[&str] = &[
+    "write_disposition",
+    "primary_key",
+    "merge_key",
+    "max_table_nesting",
+    "columns",
+    "nested_hints",
+];
 
 /// Per-resource hints dlt knows that are not implemented yet. Ignoring them would change the
 /// loaded tables, so they are refused.
 pub(crate) const UNSUPPORTED_HINT_KEYS: &[&str] = &[
-    "merge_key",
-    "max_table_nesting",
-    "columns",
     "table_name",
     "schema_contract",
-    "nested_hints",
     "file_format",
     "table_format",
     "references",

@@ -10,6 +10,7 @@ pub use looker::Credentials;
 pub use package::schema::WriteDisposition;
 
 use super::error::{ConfigError, Origin, UnknownName};
+use super::hints::{self, NestedHints};
 use super::keys::{self, SOURCE_SECTION, env_name, source_sections};
 use super::resolve::{Lookup, Resolver, check_resource_name, under};
 use super::value::{self, Raw, invalid, redact_url};
@@ -121,16 +122,28 @@ pub(crate) fn parse_write_disposition(text: &str) -> Result<WriteDisposition, Un
 
 /// Hints for one resource, from `[sources.looker_data_source.resources.<name>]` or
 /// `SOURCES__LOOKER_DATA_SOURCE__RESOURCES__<NAME>__<HINT>`. They override the resource's
-/// defaults in the catalogue. More hints (merge_key, max_table_nesting, columns) will join;
-/// until then setting them is an error rather than silently ignored.
+/// defaults in the catalogue. dlt's other hints (`table_name`, `schema_contract`, ...) are refused
+/// rather than silently ignored.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ResourceHints {
     /// `write_disposition`: `append`, `replace` or `merge`.
     pub write_disposition: Option<WriteDisposition>,
     /// `primary_key`: a column name or a list of them (`"id"`, `["a", "b"]`, or in the
-    /// environment `a,b` / `'["a","b"]'`).
+    /// environment `a,b` / `'["a","b"]'`); also the columns hinted `primary_key = true`.
     pub primary_key: Option<Vec<String>>,
+    /// `merge_key`: like `primary_key`; merge deletes the destination rows whose merge key appears
+    /// in the new data.
+    pub merge_key: Option<Vec<String>>,
+    /// `max_table_nesting`: child tables deeper than this stay whole as `json` columns (0: no child
+    /// tables at all).
+    pub max_table_nesting: Option<u32>,
+    /// `columns`: column hints of the root table (dlt's `columns` argument), e.g.
+    /// `query__filter_config = { data_type = "json" }` keeps that map whole as JSON.
+    pub columns: Vec<normalize::ColumnHint>,
+    /// `nested_hints`: hints of nested tables by their path under the root table
+    /// (`dashboard_elements`, levels joined by `__`).
+    pub nested_hints: BTreeMap<String, NestedHints>,
 }
 
 /// Candidate paths for a source key, most specific first.
@@ -363,6 +376,62 @@ pub(crate) fn resolve_hints(
             Ok(Some(list))
         })? {
             hints.primary_key = Some(pk);
+            first_origin.get_or_insert_with(|| origin.clone());
+            origins.insert(key, origin);
+        }
+
+        let key = format!("{base}.merge_key");
+        if let Some((mk, origin)) = res.find(&candidates("merge_key"), SCOPED, |_, raw, o| {
+            if raw.is_table() {
+                return Ok(None);
+            }
+            let list = value::to_list(&key, o, raw)?;
+            if list.is_empty() {
+                return Err(invalid(&key, o, raw, false, "at least one column name"));
+            }
+            Ok(Some(list))
+        })? {
+            hints.merge_key = Some(mk);
+            first_origin.get_or_insert_with(|| origin.clone());
+            origins.insert(key, origin);
+        }
+
+        let key = format!("{base}.max_table_nesting");
+        if let Some((n, origin)) = res.find(&candidates("max_table_nesting"), SCOPED, |_, raw, o| {
+            value::to_int::<u32>(&key, o, raw, 0).map(Some)
+        })? {
+            hints.max_table_nesting = Some(n);
+            first_origin.get_or_insert_with(|| origin.clone());
+            origins.insert(key, origin);
+        }
+
+        let key = format!("{base}.columns");
+        if let Some((parsed, origin)) = res.find(&candidates("columns"), SCOPED, |_, raw, o| {
+            hints::parse_columns(&key, o, raw).map(Some)
+        })? {
+            hints.columns = parsed.columns;
+            for (list, extra) in [
+                (&mut hints.primary_key, parsed.primary_key),
+                (&mut hints.merge_key, parsed.merge_key),
+            ] {
+                if !extra.is_empty() {
+                    let list = list.get_or_insert_with(Vec::new);
+                    for name in extra {
+                        if !list.contains(&name) {
+                            list.push(name);
+                        }
+                    }
+                }
+            }
+            first_origin.get_or_insert_with(|| origin.clone());
+            origins.insert(key, origin);
+        }
+
+        let key = format!("{base}.nested_hints");
+        if let Some((nested, origin)) = res.find(&candidates("nested_hints"), SCOPED, |_, raw, o| {
+            hints::parse_nested(&key, o, raw).map(Some)
+        })? {
+            hints.nested_hints = nested;
             first_origin.get_or_insert_with(|| origin.clone());
             origins.insert(key, origin);
         }

@@ -60,6 +60,7 @@
 mod destination;
 mod env;
 mod error;
+mod hints;
 pub(crate) mod keys;
 mod looker;
 mod resolve;
@@ -73,6 +74,7 @@ use std::time::Duration;
 pub use destination::{DestinationKind, DuckdbConfig, PostgresConfig, SslMode};
 pub use env::Environment;
 pub use error::{ConfigError, Origin, UnknownName};
+pub use hints::NestedHints;
 pub use looker::{Credentials, LookerConfig, LookerCredentials, ResourceHints, WriteDisposition};
 
 use keys::{join, path};
@@ -217,6 +219,37 @@ impl fmt::Display for Settings {
             }
             if let Some(pk) = &hints.primary_key {
                 writeln!(f, "{s}.resources.{name}.primary_key: {}", pk.join(", "))?;
+            }
+            if let Some(mk) = &hints.merge_key {
+                writeln!(f, "{s}.resources.{name}.merge_key: {}", mk.join(", "))?;
+            }
+            if let Some(n) = hints.max_table_nesting {
+                writeln!(f, "{s}.resources.{name}.max_table_nesting: {n}")?;
+            }
+            let columns = |columns: &[normalize::ColumnHint]| {
+                columns
+                    .iter()
+                    .map(|c| {
+                        let ty = c.data_type.map_or("", |t| t.as_str());
+                        let null = match c.nullable {
+                            Some(true) => " nullable",
+                            Some(false) => " not null",
+                            None => "",
+                        };
+                        format!("{}={ty}{null}", c.name)
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            if !hints.columns.is_empty() {
+                writeln!(f, "{s}.resources.{name}.columns: {}", columns(&hints.columns))?;
+            }
+            for (path, nested) in &hints.nested_hints {
+                writeln!(
+                    f,
+                    "{s}.resources.{name}.nested_hints.{path}.columns: {}",
+                    columns(&nested.columns)
+                )?;
             }
         }
         Ok(())

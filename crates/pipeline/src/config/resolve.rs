@@ -361,8 +361,8 @@ fn unsupported_hint(origin: Origin, key: &str) -> ConfigError {
     ConfigError::Unsupported {
         origin,
         reason: format!(
-            "the `{key}` resource hint is not implemented yet; only {} are",
-            HINT_KEYS.join(" and ")
+            "the `{key}` resource hint is not applied by looker-load; the hints applied are {}",
+            HINT_KEYS.join(", ")
         ),
     }
 }
