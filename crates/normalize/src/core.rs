@@ -348,6 +348,7 @@ impl Core {
             self.schema.add_root_key_propagation(&name);
         }
         self.table_owner.insert(name.clone(), Owner::System);
+        self.add_nested_hint_tables(&name, &hints);
         let id = self.add_table_state(name.clone(), schema_idx, vec![name], None, root_key, max_nesting);
         // hinted columns: complete ones now, incomplete ones (e.g. a primary key) when data arrives
         let mut slots: Vec<(String, Column, bool)> = Vec::new();
@@ -356,23 +357,33 @@ impl Core {
             let column = column_from_hint(&col_name, hint);
             slots.push((col_name, column, hint.data_type.is_some()));
         }
-        for key in &hints.primary_key {
+        let keys = hints
+            .primary_key
+            .iter()
+            .map(|k| (k, true))
+            .chain(hints.merge_key.iter().map(|k| (k, false)));
+        for (key, primary) in keys {
             let col_name = self.normalize_column_name(key);
-            match slots.iter_mut().find(|(n, _, _)| *n == col_name) {
-                Some((_, column, _)) => {
-                    column.primary_key = true;
-                    column.nullable = false;
-                }
+            let column = match slots.iter_mut().find(|(n, _, _)| *n == col_name) {
+                Some((_, column, _)) => column,
                 None => {
                     let column = Column {
                         name: col_name.clone(),
-                        nullable: false,
-                        primary_key: true,
                         ..Column::default()
                     };
                     slots.push((col_name, column, false));
+                    match slots.last_mut() {
+                        Some((_, column, _)) => column,
+                        None => continue,
+                    }
                 }
+            };
+            if primary {
+                column.primary_key = true;
+            } else {
+                column.merge_key = true;
             }
+            column.nullable = false;
         }
         for (col_name, column, complete) in slots {
             let table = &mut self.tables[id];
@@ -381,7 +392,8 @@ impl Core {
                 // known from the stored schema: apply the key hints
                 let state = &mut table.cols[col];
                 state.column.primary_key |= column.primary_key;
-                if column.primary_key {
+                state.column.merge_key |= column.merge_key;
+                if column.primary_key || column.merge_key {
                     state.column.nullable = false;
                 }
                 let updated = state.column.clone();
@@ -402,6 +414,60 @@ impl Core {
             }
         }
         id
+    }
+
+    /// Creates the tables of a root table's nested hints, as dlt does when the resource is declared:
+    /// right after the root, with their hinted columns (typed ones; the rest wait for data). A table
+    /// the stored schema has keeps its columns and gains the hinted ones it lacks. The normalizer then
+    /// treats them as tables of the stored schema: a `json` column keeps its value whole.
+    fn add_nested_hint_tables(&mut self, root: &str, hints: &TableHints) {
+        for nested in &hints.nested {
+            let mut fragments = vec![root.to_owned()];
+            for level in &nested.path {
+                let ident = self.naming.normalize_tables_path(level);
+                fragments.push(if ident.is_empty() {
+                    EMPTY_KEY.to_owned()
+                } else {
+                    ident
+                });
+            }
+            if fragments.len() < 2 {
+                continue;
+            }
+            let name = self
+                .naming
+                .shorten_fragments(fragments.iter().map(String::as_str));
+            let parent = self
+                .naming
+                .shorten_fragments(fragments[..fragments.len() - 1].iter().map(String::as_str));
+            let columns: Vec<Column> = nested
+                .columns
+                .iter()
+                .filter(|hint| hint.data_type.is_some())
+                .map(|hint| column_from_hint(&self.normalize_column_name(&hint.name), hint))
+                .collect();
+            match self.schema.tables.iter().position(|t| t.name == name) {
+                Some(idx) => {
+                    let table = &mut self.schema.tables[idx];
+                    for column in columns {
+                        if table.column_mut(&column.name).is_none() {
+                            table.columns.push(column);
+                        }
+                    }
+                }
+                None => {
+                    self.schema.tables.push(Table {
+                        name: name.clone(),
+                        columns,
+                        write_disposition: None,
+                        resource: None,
+                        parent: Some(parent),
+                        x_normalizer: serde_json::Map::new(),
+                    });
+                }
+            }
+            self.table_owner.entry(name).or_insert(Owner::Unknown);
+        }
     }
 
     fn normalize_column_name(&self, raw: &str) -> String {

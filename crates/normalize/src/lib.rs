@@ -93,6 +93,23 @@ pub struct TableHints {
     pub columns: Vec<ColumnHint>,
     /// dlt's `max_table_nesting`: deeper objects and lists stay whole as JSON.
     pub max_table_nesting: Option<u32>,
+    /// Merge key columns (source names): merge deletes the destination rows whose merge key appears
+    /// in the new data. Not nullable, as dlt makes them.
+    pub merge_key: Vec<String>,
+    /// Hints of nested tables (dlt's `nested_hints`), in the order given: their tables are created
+    /// with the hinted columns right after the root table, as dlt creates them.
+    pub nested: Vec<NestedTableHints>,
+}
+
+/// Hints of one nested table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NestedTableHints {
+    /// The nested table's path below the root table, one entry per level (dlt's tuple path):
+    /// `["dashboard_elements"]` is `dashboards__dashboard_elements`. An entry may hold `__` for a
+    /// list inside a nested object (`["dashboard_elements", "result_maker__filterables"]`).
+    pub path: Vec<String>,
+    /// Column hints of that table (`vis_config` as `json` keeps it whole).
+    pub columns: Vec<ColumnHint>,
 }
 
 /// One column hint.

@@ -14,8 +14,8 @@ use arrow::array::{
 use arrow::datatypes::DataType as ArrowType;
 use normalize::naming::compute_tag;
 use normalize::{
-    ColumnHint, DataType, DirSink, NormalizeError, NormalizeOptions, NormalizeOutput, Normalizer, Schema,
-    TableHints, WriteDisposition,
+    ColumnHint, DataType, DirSink, NestedTableHints, NormalizeError, NormalizeOptions, NormalizeOutput,
+    Normalizer, Schema, TableHints, WriteDisposition,
 };
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::{Value, json};
@@ -47,27 +47,42 @@ fn options(case: &Value) -> NormalizeOptions {
         Some("append") => Some(WriteDisposition::Append),
         _ => None,
     };
-    let primary_key = case["primary_key"]
-        .as_array()
-        .map(|a| a.iter().map(|v| v.as_str().unwrap().to_owned()).collect())
-        .unwrap_or_default();
-    let columns = case["columns"]
+    let names = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| a.iter().map(|v| v.as_str().unwrap().to_owned()).collect())
+            .unwrap_or_default()
+    };
+    let column_hints = |v: &Value| -> Vec<ColumnHint> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|c| ColumnHint {
+                        name: c["name"].as_str().unwrap().to_owned(),
+                        data_type: c["data_type"].as_str().and_then(DataType::from_name),
+                        nullable: c["nullable"].as_bool(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let nested = case["nested_hints"]
         .as_array()
         .map(|a| {
             a.iter()
-                .map(|c| ColumnHint {
-                    name: c["name"].as_str().unwrap().to_owned(),
-                    data_type: c["data_type"].as_str().and_then(DataType::from_name),
-                    nullable: c["nullable"].as_bool(),
+                .map(|n| NestedTableHints {
+                    path: names(&n["path"]),
+                    columns: column_hints(&n["columns"]),
                 })
                 .collect()
         })
         .unwrap_or_default();
     let hints = TableHints {
         write_disposition,
-        primary_key,
-        columns,
+        primary_key: names(&case["primary_key"]),
+        merge_key: names(&case["merge_key"]),
+        columns: column_hints(&case["columns"]),
         max_table_nesting: case["max_table_nesting"].as_u64().map(|n| n as u32),
+        nested,
     };
     NormalizeOptions {
         max_identifier_length: case["max_identifier_length"].as_u64().map(|n| n as usize),
@@ -201,6 +216,7 @@ fn column_props(column: &package::schema::Column) -> Value {
     obj.insert("data_type".into(), json!(column.data_type.as_str()));
     for (key, set) in [
         ("primary_key", column.primary_key),
+        ("merge_key", column.merge_key),
         ("variant", column.variant),
         ("row_key", column.row_key),
         ("unique", column.unique),
