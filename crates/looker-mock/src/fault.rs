@@ -1,9 +1,74 @@
-//! The command-line form of a [`Fault`]: `PATH:NTH[:TIMES]:KIND`.
+//! The command-line forms of a [`Fault`] (`PATH:NTH[:TIMES]:KIND`) and of a [`Storm`]
+//! (`PCT%:DURATION[@START][:RETRY_AFTER]`).
 
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::{Fault, FaultKind, RetryAfter};
+use crate::{Fault, FaultKind, RetryAfter, Storm};
+
+/// A `--storm` value that does not follow `PCT%:DURATION[@START][:RETRY_AFTER]`; fix the flag.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "invalid storm {spec:?}: {reason} (expected PCT%:DURATION[@START][:RETRY_AFTER], e.g. 20%:10s or 20%:10s@5s:1)"
+)]
+pub struct ParseStormError {
+    spec: String,
+    reason: &'static str,
+}
+
+/// `10s`, `1500ms`, or a bare number of seconds.
+fn parse_duration(s: &str) -> Option<Duration> {
+    if let Some(ms) = s.strip_suffix("ms") {
+        return ms.parse().ok().map(Duration::from_millis);
+    }
+    let secs = s.strip_suffix('s').unwrap_or(s);
+    secs.parse().ok().map(Duration::from_secs)
+}
+
+impl FromStr for Storm {
+    type Err = ParseStormError;
+
+    fn from_str(spec: &str) -> Result<Self, Self::Err> {
+        let err = |reason| ParseStormError {
+            spec: spec.to_owned(),
+            reason,
+        };
+        let mut parts = spec.split(':');
+        let percent = parts
+            .next()
+            .and_then(|p| p.strip_suffix('%'))
+            .and_then(|p| p.parse::<u8>().ok())
+            .filter(|p| *p <= 100)
+            .ok_or_else(|| err("PCT% must be a percentage from 0% to 100%"))?;
+        let window = parts.next().ok_or_else(|| err("DURATION is missing"))?;
+        let (duration, start) = match window.split_once('@') {
+            Some((d, s)) => (d, Some(s)),
+            None => (window, None),
+        };
+        let duration = parse_duration(duration).ok_or_else(|| err("DURATION must be like 10s or 500ms"))?;
+        let start = match start {
+            Some(s) => parse_duration(s).ok_or_else(|| err("START must be like 5s or 500ms"))?,
+            None => Duration::ZERO,
+        };
+        let retry_after = match parts.next() {
+            None => Some(1),
+            Some(ra) if ra.eq_ignore_ascii_case("none") => None,
+            Some(ra) => Some(
+                ra.parse()
+                    .map_err(|_| err("RETRY_AFTER must be a number of seconds or `none`"))?,
+            ),
+        };
+        if parts.next().is_some() {
+            return Err(err("too many `:`-separated parts"));
+        }
+        Ok(Storm {
+            percent,
+            start,
+            duration,
+            retry_after,
+        })
+    }
+}
 
 /// A `--fault` value that does not follow `PATH:NTH[:TIMES]:KIND`; fix the flag and retry.
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +205,29 @@ mod tests {
             "/x:1:slow@250".parse::<Fault>().unwrap().kind,
             FaultKind::Slow(Duration::from_millis(250))
         );
+    }
+
+    #[test]
+    fn parses_storms() {
+        let s: Storm = "20%:10s".parse().unwrap();
+        assert_eq!(s, Storm::new(20, Duration::from_secs(10)));
+        let s: Storm = "50%:1500ms@2s:3".parse().unwrap();
+        assert_eq!(
+            (s.percent, s.duration, s.start, s.retry_after),
+            (50, Duration::from_millis(1500), Duration::from_secs(2), Some(3))
+        );
+        assert_eq!("5%:4@1:none".parse::<Storm>().unwrap().retry_after, None);
+        for bad in [
+            "20:10s",
+            "101%:1s",
+            "20%",
+            "20%:x",
+            "20%:1s@y",
+            "20%:1s:z",
+            "20%:1s:1:2",
+        ] {
+            assert!(bad.parse::<Storm>().is_err(), "{bad} should not parse");
+        }
     }
 
     #[test]

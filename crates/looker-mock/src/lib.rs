@@ -13,7 +13,10 @@
 //!   `Authorization: token …` or `Bearer …`.
 //! * Faults ([`Fault`]) inject 429/5xx answers (with `Retry-After`), malformed bodies, slow answers and
 //!   connection resets on exactly the n-th matching request, so retry logic can be tested exactly.
-//! * [`Stats`] counts requests per endpoint, the peak number in flight, logins, logouts and 401s.
+//! * A [`Storm`] answers 429 to a share of all requests during a time window (deterministic by
+//!   seed), to test that a client slows down and recovers.
+//! * [`Stats`] counts requests per endpoint, the peak and mean number in flight, logins, logouts,
+//!   401s, and requests per second.
 
 mod data;
 mod fault;
@@ -25,7 +28,7 @@ use std::fmt;
 use std::time::Duration;
 
 pub use data::Dataset;
-pub use fault::ParseFaultError;
+pub use fault::{ParseFaultError, ParseStormError};
 pub use server::MockServer;
 
 /// The client id the mock accepts by default (also used by `looker-load run --demo`).
@@ -62,6 +65,8 @@ pub struct MockConfig {
     pub latency: Duration,
     /// Faults to inject, each on chosen requests of the paths it matches.
     pub faults: Vec<Fault>,
+    /// A time-windowed 429 storm over every endpoint (none: no storm).
+    pub storm: Option<Storm>,
 }
 
 impl fmt::Debug for MockConfig {
@@ -77,6 +82,7 @@ impl fmt::Debug for MockConfig {
             .field("token_ttl", &self.token_ttl)
             .field("latency", &self.latency)
             .field("faults", &self.faults)
+            .field("storm", &self.storm)
             .finish()
     }
 }
@@ -96,6 +102,7 @@ impl Default for MockConfig {
             token_ttl: Duration::from_secs(3600),
             latency: Duration::ZERO,
             faults: Vec::new(),
+            storm: None,
         }
     }
 }
@@ -175,6 +182,55 @@ pub enum RetryAfter {
     HttpDate(Duration),
 }
 
+/// A 429 storm: during a time window that starts [`Storm::start`] after the server's first request,
+/// [`Storm::percent`] % of the requests that arrive (every endpoint, logins included) are answered
+/// 429 with `Retry-After`, the rest normally.
+///
+/// Which requests are hit is deterministic: the k-th request arriving in the window is hit when a
+/// hash of (`seed`, k) falls under the percentage, so the same seed and request count give the same
+/// number of 429s. Parse the command-line form `PCT%:DURATION[@START][:RETRY_AFTER]` with
+/// [`str::parse`], e.g. `20%:10s`, `20%:10s@5s`, `50%:1500ms@0s:2` (durations in `s` or `ms`,
+/// bare numbers are seconds; RETRY_AFTER in seconds, or `none` for no header; default 1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Storm {
+    /// Share of the requests in the window answered 429, 0 to 100.
+    pub percent: u8,
+    /// Delay from the first request to the start of the window.
+    pub start: Duration,
+    /// Length of the window.
+    pub duration: Duration,
+    /// The `Retry-After` seconds sent with each 429 (none: no header).
+    pub retry_after: Option<u64>,
+}
+
+impl Storm {
+    /// A storm hitting `percent` % of requests for `duration`, starting at the first request, with
+    /// `Retry-After: 1`.
+    pub fn new(percent: u8, duration: Duration) -> Self {
+        Storm {
+            percent: percent.min(100),
+            start: Duration::ZERO,
+            duration,
+            retry_after: Some(1),
+        }
+    }
+
+    /// The same storm starting `start` after the first request.
+    pub fn starting_after(mut self, start: Duration) -> Self {
+        self.start = start;
+        self
+    }
+}
+
+/// What one second of the server's life saw (seconds counted from its first request).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Second {
+    /// Requests that arrived in this second.
+    pub requests: u64,
+    /// Of those, the ones answered with an injected fault or a storm 429.
+    pub faulted: u64,
+}
+
 /// A snapshot of what a [`MockServer`] has served so far.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
@@ -195,6 +251,25 @@ pub struct Stats {
     pub faults_served: u64,
     /// Response body bytes sent.
     pub bytes_sent: u64,
+    /// Requests answered 429 by the [`Storm`] (also counted in `faults_served`).
+    pub storm_throttled: u64,
+    /// Sum over requests of the time each was in flight (from request start to response end).
+    pub in_flight_time: Duration,
+    /// From the first request's start to the latest response end: `in_flight_time / active_span`
+    /// is the mean number of requests in flight.
+    pub active_span: Duration,
+    /// Requests per second since the first request, in order.
+    pub timeline: Vec<Second>,
+}
+
+impl Stats {
+    /// The mean number of requests in flight over [`Stats::active_span`] (0 before any answer).
+    pub fn mean_in_flight(&self) -> f64 {
+        if self.active_span.is_zero() {
+            return 0.0;
+        }
+        self.in_flight_time.as_secs_f64() / self.active_span.as_secs_f64()
+    }
 }
 
 impl fmt::Display for Stats {
@@ -210,6 +285,20 @@ impl fmt::Display for Stats {
             self.faults_served,
             self.bytes_sent
         )?;
+        writeln!(
+            f,
+            "in flight: mean {:.2} over {:.3} s  storm 429s: {}",
+            self.mean_in_flight(),
+            self.active_span.as_secs_f64(),
+            self.storm_throttled
+        )?;
+        if !self.timeline.is_empty() {
+            f.write_str("timeline (second:requests/faulted):")?;
+            for (i, s) in self.timeline.iter().enumerate() {
+                write!(f, " {i}:{}/{}", s.requests, s.faulted)?;
+            }
+            writeln!(f)?;
+        }
         for (endpoint, count) in &self.requests {
             writeln!(f, "  {count:>8}  {endpoint}")?;
         }

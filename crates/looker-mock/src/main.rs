@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use looker_mock::{Fault, MockConfig, MockServer};
+use looker_mock::{Fault, MockConfig, MockServer, Storm};
 
 /// A mock Looker API 4.0 server with deterministic, seeded data and fault injection.
 #[derive(Debug, Parser)]
@@ -53,6 +53,11 @@ struct Args {
     /// | 504 | malformed | slow@MS | reset. Repeatable.
     #[arg(long = "fault", value_name = "PATH:NTH[:TIMES]:KIND")]
     faults: Vec<Fault>,
+    /// A 429 storm: PCT%:DURATION[@START][:RETRY_AFTER], e.g. `20%:10s` (20 % of all requests
+    /// answered 429 with `Retry-After: 1` for 10 s from the first request) or `20%:10s@5s`
+    /// (starting 5 s after it). Which requests are hit is deterministic by --seed.
+    #[arg(long, value_name = "PCT%:DURATION[@START][:RETRY_AFTER]")]
+    storm: Option<Storm>,
 }
 
 fn main() -> ExitCode {
@@ -79,6 +84,7 @@ async fn run(args: Args) -> ExitCode {
         token_ttl: Duration::from_secs(args.token_ttl),
         latency: Duration::from_millis(args.latency_ms),
         faults: args.faults,
+        storm: args.storm,
     };
     let server = match MockServer::start_on(config, SocketAddr::new(args.host, args.port)).await {
         Ok(s) => s,

@@ -5,7 +5,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -22,12 +22,14 @@ use tokio::task::JoinSet;
 
 use crate::data::{Kind, Res, render_one};
 use crate::json::{Json, Sel};
-use crate::{Dataset, FaultKind, MockConfig, RetryAfter, Stats};
+use crate::{Dataset, FaultKind, MockConfig, RetryAfter, Second, Stats};
 
 /// Bytes generated per streamed chunk of a list response.
 const CHUNK: usize = 64 * 1024;
 /// Largest accepted request body (login forms are tiny).
 const MAX_BODY: usize = 64 * 1024;
+/// Seconds of request timeline kept (a day); later requests are not added to it.
+const MAX_TIMELINE: usize = 86_400;
 
 /// A running mock Looker server; dropping it or calling [`MockServer::shutdown`] stops it.
 #[derive(Debug)]
@@ -149,6 +151,16 @@ struct Shared {
     unauthorized: AtomicU64,
     faults_served: AtomicU64,
     bytes_sent: AtomicU64,
+    /// When the first request arrived: the origin of the timeline and of the storm window.
+    first_request: OnceLock<Instant>,
+    /// Requests that arrived within the storm window so far.
+    storm_seen: AtomicU64,
+    storm_throttled: AtomicU64,
+    /// Sum of the requests' in-flight times, in nanoseconds.
+    in_flight_ns: AtomicU64,
+    /// The latest response end, in nanoseconds after the first request.
+    last_end_ns: AtomicU64,
+    timeline: Mutex<Vec<Second>>,
 }
 
 impl Shared {
@@ -169,7 +181,49 @@ impl Shared {
             unauthorized: AtomicU64::new(0),
             faults_served: AtomicU64::new(0),
             bytes_sent: AtomicU64::new(0),
+            first_request: OnceLock::new(),
+            storm_seen: AtomicU64::new(0),
+            storm_throttled: AtomicU64::new(0),
+            in_flight_ns: AtomicU64::new(0),
+            last_end_ns: AtomicU64::new(0),
+            timeline: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Time since the first request (zero for the first request itself).
+    fn since_first(&self, at: Instant) -> Duration {
+        at.saturating_duration_since(*self.first_request.get_or_init(|| at))
+    }
+
+    /// Counts a request arriving at `at` in the timeline; `faulted` when it gets a fault.
+    fn note_second(&self, at: Instant, faulted: bool) {
+        let second = usize::try_from(self.since_first(at).as_secs()).unwrap_or(usize::MAX);
+        if second >= MAX_TIMELINE {
+            return;
+        }
+        if let Ok(mut t) = self.timeline.lock() {
+            if t.len() <= second {
+                t.resize(second + 1, Second::default());
+            }
+            if faulted {
+                t[second].faulted += 1;
+            } else {
+                t[second].requests += 1;
+            }
+        }
+    }
+
+    /// Whether the storm answers 429 to a request arriving at `at`.
+    fn storm_hits(&self, at: Instant) -> bool {
+        let Some(storm) = &self.config.storm else {
+            return false;
+        };
+        let since = self.since_first(at);
+        if since < storm.start || since >= storm.start.saturating_add(storm.duration) {
+            return false;
+        }
+        let k = self.storm_seen.fetch_add(1, Ordering::Relaxed);
+        splitmix(self.config.seed ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15)) % 100 < u64::from(storm.percent)
     }
 
     fn stats(&self) -> Stats {
@@ -187,6 +241,10 @@ impl Shared {
             unauthorized: self.unauthorized.load(Ordering::Relaxed),
             faults_served: self.faults_served.load(Ordering::Relaxed),
             bytes_sent: self.bytes_sent.load(Ordering::Relaxed),
+            storm_throttled: self.storm_throttled.load(Ordering::Relaxed),
+            in_flight_time: Duration::from_nanos(self.in_flight_ns.load(Ordering::Relaxed)),
+            active_span: Duration::from_nanos(self.last_end_ns.load(Ordering::Relaxed)),
+            timeline: self.timeline.lock().map(|t| t.clone()).unwrap_or_default(),
         }
     }
 
@@ -242,20 +300,46 @@ impl Shared {
 
 /// Ends the in-flight span of a request when its response body is done (or dropped).
 #[derive(Debug)]
-struct InFlight(Arc<Shared>);
+struct InFlight {
+    shared: Arc<Shared>,
+    started: Instant,
+}
 
 impl InFlight {
     fn start(shared: &Arc<Shared>) -> Self {
+        let started = Instant::now();
+        shared.since_first(started);
         let now = shared.in_flight.fetch_add(1, Ordering::AcqRel) + 1;
         shared.max_in_flight.fetch_max(now, Ordering::AcqRel);
-        InFlight(shared.clone())
+        InFlight {
+            shared: shared.clone(),
+            started,
+        }
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+        let shared = &self.shared;
+        shared.in_flight.fetch_sub(1, Ordering::AcqRel);
+        let now = Instant::now();
+        let nanos = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        shared.in_flight_ns.fetch_add(
+            nanos(now.saturating_duration_since(self.started)),
+            Ordering::Relaxed,
+        );
+        shared
+            .last_end_ns
+            .fetch_max(nanos(shared.since_first(now)), Ordering::Relaxed);
     }
+}
+
+/// SplitMix64: a well-mixed 64-bit hash of `x`.
+fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
 }
 
 /// Which items a list response holds, in served order.
@@ -597,13 +681,31 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
     let (route, template) = route(&method, &path);
     shared.count_endpoint(template);
     let fault = shared.fault_for(&target);
+    let storm = fault.is_none() && shared.storm_hits(in_flight.started);
+    shared.note_second(in_flight.started, false);
     if !shared.config.latency.is_zero() {
         tokio::time::sleep(shared.config.latency).await;
     }
     let api_path = path.strip_prefix("/api/4.0").unwrap_or(&path).to_owned();
+    if storm {
+        shared.faults_served.fetch_add(1, Ordering::Relaxed);
+        shared.storm_throttled.fetch_add(1, Ordering::Relaxed);
+        shared.note_second(in_flight.started, true);
+        let mut reply = Reply::error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests. Please try again later.",
+            &method,
+            &api_path,
+        );
+        if let Some(secs) = shared.config.storm.as_ref().and_then(|s| s.retry_after) {
+            reply = reply.header(header::RETRY_AFTER, &secs.to_string());
+        }
+        return Ok(reply.into_response(shared, in_flight));
+    }
     let mut malformed = false;
     if let Some(kind) = fault {
         shared.faults_served.fetch_add(1, Ordering::Relaxed);
+        shared.note_second(in_flight.started, true);
         match kind {
             FaultKind::Reset => return Err(ResetConnection),
             FaultKind::Slow(delay) => tokio::time::sleep(delay).await,

@@ -5,7 +5,7 @@ mod common;
 use std::time::{Duration, SystemTime};
 
 use common::Api;
-use looker_mock::{Fault, FaultKind, MockConfig, RetryAfter};
+use looker_mock::{Fault, FaultKind, MockConfig, RetryAfter, Storm};
 use reqwest::StatusCode;
 
 fn with_faults(faults: Vec<Fault>) -> MockConfig {
@@ -233,4 +233,65 @@ fn cli_fault_specs_parse() {
         .times(2)
     );
     assert!("/users:0:500".parse::<Fault>().is_err());
+}
+
+/// Statuses and `Retry-After` headers of `n` GETs of `path`.
+async fn answers(api: &Api, path: &str, n: usize) -> Vec<(u16, Option<String>)> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let r = api
+            .client
+            .get(api.url(path))
+            .header("Authorization", format!("token {}", api.token))
+            .send()
+            .await
+            .expect("answer");
+        let retry_after = r
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        out.push((r.status().as_u16(), retry_after));
+        let _ = r.bytes().await;
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_storm_throttles_its_share_of_requests_deterministically() {
+    // With seed 43 the first request of the window (the helper's login) is not hit.
+    let storm = || MockConfig {
+        storm: Some(Storm::new(30, Duration::from_secs(3600))),
+        seed: 43,
+        ..MockConfig::default()
+    };
+    let first = Api::start(storm()).await;
+    let got = answers(&first, "/roles", 200).await;
+    let throttled = got.iter().filter(|(s, _)| *s == 429).count();
+    assert!((30..=90).contains(&throttled), "30 % of 200, got {throttled}");
+    assert!(got.iter().all(|(s, ra)| match s {
+        429 => ra.as_deref() == Some("1"),
+        200 => ra.is_none(),
+        _ => false,
+    }));
+    let stats = first.server.stats();
+    assert_eq!(stats.storm_throttled, throttled as u64);
+    assert_eq!(stats.faults_served, throttled as u64);
+    let faulted: u64 = stats.timeline.iter().map(|s| s.faulted).sum();
+    let requests: u64 = stats.timeline.iter().map(|s| s.requests).sum();
+    assert_eq!((faulted, requests), (throttled as u64, stats.total_requests));
+    // Same seed, same order of requests: the same requests are hit.
+    let second = Api::start(storm()).await;
+    assert_eq!(answers(&second, "/roles", 200).await, got);
+}
+
+#[tokio::test]
+async fn no_storm_outside_its_window() {
+    let api = Api::start(MockConfig {
+        storm: Some(Storm::new(100, Duration::from_secs(3600)).starting_after(Duration::from_secs(3600))),
+        ..MockConfig::default()
+    })
+    .await;
+    assert!(answers(&api, "/roles", 20).await.iter().all(|(s, _)| *s == 200));
+    assert_eq!(api.server.stats().storm_throttled, 0);
 }

@@ -38,7 +38,16 @@ async fn max_in_flight_sees_concurrent_requests() {
     let gets = (0..5).map(|_| api.get("/roles"));
     let replies = futures_join_all(gets).await;
     assert!(replies.iter().all(|r| r.status == 200));
-    assert_eq!(api.server.stats().max_in_flight, 5);
+    let stats = api.server.stats();
+    assert_eq!(stats.max_in_flight, 5);
+    // Each of the five spent at least the 400 ms delay in flight; the login is in the span too.
+    assert!(stats.in_flight_time >= Duration::from_millis(2000), "{stats}");
+    assert!(stats.active_span >= Duration::from_millis(400), "{stats}");
+    assert!(stats.mean_in_flight() > 1.0, "{stats}");
+    assert_eq!(
+        stats.timeline.iter().map(|s| s.requests).sum::<u64>(),
+        stats.total_requests
+    );
 }
 
 async fn futures_join_all<F: std::future::Future>(futs: impl Iterator<Item = F>) -> Vec<F::Output> {
