@@ -6,6 +6,7 @@ pub mod crash;
 pub mod demo;
 mod error;
 pub mod extract;
+pub mod hints;
 pub mod inspect;
 pub mod load;
 pub mod normalize;

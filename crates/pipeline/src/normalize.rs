@@ -15,6 +15,7 @@ use package::{CommitInfo, NewPackage, NormalizedPackage, PipelineDir, PipelineSt
 
 use crate::PipelineError;
 use crate::config::Settings;
+pub use crate::hints::table_hints;
 
 /// The name of the schema, as dlt names the schema of `@dlt.source def looker_data_source()`.
 pub const SCHEMA_NAME: &str = "looker_data_source";
@@ -41,30 +42,6 @@ pub struct Normalized {
     pub bytes: u64,
     /// Time spent normalizing (pages waited for included when streaming).
     pub elapsed: Duration,
-}
-
-/// The hints of each resource's root table: the catalogue's defaults (write disposition, primary
-/// key), overridden by `[sources.looker_data_source.resources.<name>]`.
-pub fn table_hints(settings: &Settings, resources: &[Resource]) -> BTreeMap<String, TableHints> {
-    resources
-        .iter()
-        .map(|resource| {
-            let spec = resource.spec();
-            let configured = settings.resources.get(resource.name());
-            let write_disposition = configured
-                .and_then(|h| h.write_disposition)
-                .unwrap_or(spec.write_disposition);
-            let primary_key = configured
-                .and_then(|h| h.primary_key.clone())
-                .unwrap_or_else(|| vec![spec.primary_key.to_owned()]);
-            let hints = TableHints {
-                write_disposition: Some(write_disposition),
-                primary_key,
-                ..TableHints::default()
-            };
-            (resource.name().to_owned(), hints)
-        })
-        .collect()
 }
 
 /// Normalizes the pages `next` yields into `package` and commits it. The pipeline's schema is read

@@ -21,6 +21,7 @@ pub(crate) const SOURCE_KEYS: &[&str] = &[
     "request_timeout",
     "max_retry_delay",
     "concurrency",
+    "open_maps_as_json",
 ];
 
 /// Per-resource hint keys implemented now.

@@ -54,6 +54,11 @@ pub struct LookerConfig {
     /// Most requests in flight at once for the whole run (`concurrency`, at least 1).
     /// Unset: the extractor's default.
     pub concurrency: Option<usize>,
+    /// Keep Looker's open-ended maps (`Query.filters`, `Query.filter_config`, `vis_config`, in
+    /// queries, looks' queries and dashboard elements) whole as `json` columns instead of a column or
+    /// table per key (`open_maps_as_json`). Unset: off, the tables dlt makes. Configured column
+    /// hints win over it.
+    pub open_maps_as_json: Option<bool>,
 }
 
 /// How to authenticate to Looker.
@@ -280,6 +285,7 @@ pub(crate) fn resolve_looker(
             |k, o, r| value::to_int::<usize>(k, o, r, 1),
             origins,
         )?,
+        open_maps_as_json: source_setting(res, "open_maps_as_json", SCOPED, None, value::to_bool, origins)?,
     })
 }
 

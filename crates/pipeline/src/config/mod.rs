@@ -198,12 +198,13 @@ impl fmt::Display for Settings {
                 .map_or_else(|| "default".to_owned(), |r| r.join(", ")),
             o(&format!("{s}.resources"))
         )?;
-        let knobs: [(&str, Option<String>); 5] = [
+        let knobs: [(&str, Option<String>); 6] = [
             ("page_size", l.page_size.map(|v| v.to_string())),
             ("max_attempts", l.max_attempts.map(|v| v.to_string())),
             ("request_timeout", l.request_timeout.map(|d| format!("{d:?}"))),
             ("max_retry_delay", l.max_retry_delay.map(|d| format!("{d:?}"))),
             ("concurrency", l.concurrency.map(|v| v.to_string())),
+            ("open_maps_as_json", l.open_maps_as_json.map(|v| v.to_string())),
         ];
         for (key, v) in knobs {
             let v = v.unwrap_or_else(|| "default".to_owned());

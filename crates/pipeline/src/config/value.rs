@@ -160,6 +160,22 @@ where
     }
 }
 
+/// A boolean: TOML `true`/`false`, or text `true`/`false`/`1`/`0`/`yes`/`no` (any case), as dlt reads
+/// booleans from the environment.
+pub(crate) fn to_bool(key: &str, origin: &Origin, raw: Raw<'_>) -> Result<bool, ConfigError> {
+    let parsed = match raw {
+        Raw::Toml(toml::Value::Boolean(b)) => Some(*b),
+        _ => raw
+            .text()
+            .and_then(|t| match t.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => Some(true),
+                "false" | "0" | "no" => Some(false),
+                _ => None,
+            }),
+    };
+    parsed.ok_or_else(|| invalid(key, origin, raw, false, "true or false"))
+}
+
 /// A number of seconds (whole or fractional), more than zero unless `allow_zero`.
 pub(crate) fn to_seconds(
     key: &str,
