@@ -113,3 +113,191 @@ pub fn table_hints(settings: &Settings, resources: &[Resource]) -> BTreeMap<Stri
         })
         .collect()
 }
+
+/// More columns and tables than this made from one open-ended map in one load draw a warning.
+pub const OPEN_MAP_WARNING_THRESHOLD: usize = 20;
+
+/// The columns and tables one of Looker's open-ended maps has produced in a schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenMapUse {
+    /// The resource.
+    pub resource: Resource,
+    /// The table holding the map (`queries`, `dashboards__dashboard_elements`).
+    pub table: String,
+    /// The map's column path in that table (`filters`, `query__vis_config`).
+    pub column: String,
+    /// Columns of `table` named after the map's keys (`filters__orders_created_date`).
+    pub columns: Vec<String>,
+    /// Child tables named after the map's keys.
+    pub tables: Vec<String>,
+}
+
+impl OpenMapUse {
+    /// The configuration lines that keep this map whole as JSON.
+    pub fn config_line(&self) -> String {
+        let root = self.resource.name();
+        let section = "sources.looker_data_source.resources";
+        match self.table.strip_prefix(&format!("{root}__")) {
+            Some(nested) => format!(
+                "[{section}.{root}.nested_hints.{nested}.columns] {} = {{ data_type = \"json\" }}",
+                self.column
+            ),
+            None => format!(
+                "[{section}.{root}.columns] {} = {{ data_type = \"json\" }}",
+                self.column
+            ),
+        }
+    }
+}
+
+/// Every open-ended map of `resources` that `schema` has unnested into columns or tables.
+pub fn open_map_uses(schema: &package::schema::Schema, resources: &[Resource]) -> Vec<OpenMapUse> {
+    let mut uses = Vec::new();
+    for &resource in resources {
+        let Some(root) = schema
+            .tables
+            .iter()
+            .find(|t| t.resource.as_deref() == Some(resource.name()) && t.parent.is_none())
+        else {
+            continue;
+        };
+        for (path, maps) in open_maps(resource) {
+            let table_name = if path.is_empty() {
+                root.name.clone()
+            } else {
+                format!("{}__{}", root.name, path.join("__"))
+            };
+            let Some(table) = schema.table(&table_name) else {
+                continue;
+            };
+            for map in *maps {
+                let prefix = format!("{map}__");
+                let columns: Vec<String> = table
+                    .columns
+                    .iter()
+                    .filter(|c| c.name.starts_with(&prefix))
+                    .map(|c| c.name.clone())
+                    .collect();
+                let table_prefix = format!("{table_name}__{map}__");
+                let tables: Vec<String> = schema
+                    .tables
+                    .iter()
+                    .filter(|t| t.name.starts_with(&table_prefix))
+                    .map(|t| t.name.clone())
+                    .collect();
+                if !columns.is_empty() || !tables.is_empty() {
+                    uses.push(OpenMapUse {
+                        resource,
+                        table: table_name.clone(),
+                        column: (*map).to_owned(),
+                        columns,
+                        tables,
+                    });
+                }
+            }
+        }
+    }
+    uses
+}
+
+/// Warns once per open-ended map that gained more than [`OPEN_MAP_WARNING_THRESHOLD`] columns and
+/// tables between `before` and `after` (one load), naming the config line that stores it as JSON.
+/// Returns the maps warned about.
+pub fn warn_open_map_growth(
+    before: &package::schema::Schema,
+    after: &package::schema::Schema,
+    resources: &[Resource],
+) -> Vec<OpenMapUse> {
+    let old = open_map_uses(before, resources);
+    let mut warned = Vec::new();
+    for now in open_map_uses(after, resources) {
+        let was = old
+            .iter()
+            .find(|u| u.table == now.table && u.column == now.column);
+        let new_columns = now
+            .columns
+            .iter()
+            .filter(|c| was.is_none_or(|w| !w.columns.contains(c)))
+            .count();
+        let new_tables = now
+            .tables
+            .iter()
+            .filter(|t| was.is_none_or(|w| !w.tables.contains(t)))
+            .count();
+        if new_columns + new_tables > OPEN_MAP_WARNING_THRESHOLD {
+            tracing::warn!(
+                map = %format!("{}.{}", now.table, now.column),
+                new_columns,
+                new_tables,
+                "an open-ended Looker map made {new_columns} columns and {new_tables} tables named after \
+                 its keys in this load; to keep it as one JSON column, add to .dlt/config.toml: {} \
+                 (or set [sources.looker_data_source] open_maps_as_json = true for all of them)",
+                now.config_line()
+            );
+            warned.push(now);
+        }
+    }
+    warned
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use package::schema::{Column, Schema, Table};
+
+    fn table(name: &str, resource: Option<&str>, parent: Option<&str>, columns: &[&str]) -> Table {
+        Table {
+            name: name.to_owned(),
+            columns: columns
+                .iter()
+                .map(|c| Column {
+                    name: (*c).to_owned(),
+                    ..Column::default()
+                })
+                .collect(),
+            write_disposition: None,
+            resource: resource.map(str::to_owned),
+            parent: parent.map(str::to_owned),
+            x_normalizer: serde_json::Map::new(),
+        }
+    }
+
+    #[test]
+    fn growth_past_the_threshold_is_reported_with_the_config_line() {
+        let before = Schema::new("s");
+        let mut after = Schema::new("s");
+        let many: Vec<String> = (0..25).map(|i| format!("filters__field_{i}")).collect();
+        let mut cols: Vec<&str> = vec!["id", "vis_config__type"];
+        cols.extend(many.iter().map(String::as_str));
+        after.tables.push(table("queries", Some("queries"), None, &cols));
+        after
+            .tables
+            .push(table("dashboards", Some("dashboards"), None, &["id"]));
+        after.tables.push(table(
+            "dashboards__dashboard_elements",
+            None,
+            Some("dashboards"),
+            &["query__vis_config__x"],
+        ));
+        let uses = open_map_uses(&after, &Resource::ALL);
+        assert_eq!(uses.len(), 3, "{uses:?}");
+        let warned = warn_open_map_growth(&before, &after, &Resource::ALL);
+        assert_eq!(warned.len(), 1, "only filters passed the threshold: {warned:?}");
+        assert_eq!(warned[0].columns.len(), 25);
+        assert_eq!(
+            warned[0].config_line(),
+            "[sources.looker_data_source.resources.queries.columns] filters = { data_type = \"json\" }"
+        );
+        let element = uses
+            .iter()
+            .find(|u| u.table == "dashboards__dashboard_elements")
+            .expect("element");
+        assert_eq!(
+            element.config_line(),
+            "[sources.looker_data_source.resources.dashboards.nested_hints.dashboard_elements.columns] \
+             query__vis_config = { data_type = \"json\" }"
+        );
+        // The same columns in the next load are not new: no warning.
+        assert!(warn_open_map_growth(&after, &after, &Resource::ALL).is_empty());
+    }
+}

@@ -75,6 +75,7 @@ pub fn normalize_into(
         ..NormalizeOptions::default()
     };
     let state_row = state_row(&state)?;
+    let schema_before = schema.clone();
     let outcome = (|| {
         let mut normalizer = Normalizer::new(schema, options, PackageSink(&package));
         let (mut items, mut bytes) = (0u64, 0u64);
@@ -109,6 +110,7 @@ pub fn normalize_into(
     for file in &output.files {
         info.add_rows(&file.path, file.rows);
     }
+    crate::hints::warn_open_map_growth(&schema_before, &output.schema, resources);
     dir.write_schema(&output.schema)?;
     crate::crash::point("normalize:before_commit");
     let package = package.commit(&output.schema, info)?;

@@ -53,13 +53,65 @@ pub fn schema(settings: &Settings, format: SchemaFormat) -> Result<String, Inspe
             json.push('\n');
             Ok(json)
         }
-        SchemaFormat::Yaml => yaml::to_yaml(&json).map_err(unreadable),
+        SchemaFormat::Yaml => {
+            let mut text = yaml::to_yaml(&json).map_err(unreadable)?;
+            text.push_str(&open_map_notes(&schema));
+            Ok(text)
+        }
     }
+}
+
+/// YAML comments marking the open-ended Looker maps the schema has unnested into columns and tables
+/// named after their keys, each with the config line that keeps it whole as JSON. Empty when none.
+fn open_map_notes(schema: &package::schema::Schema) -> String {
+    let uses = crate::hints::open_map_uses(schema, &looker::Resource::ALL);
+    if uses.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "# Open-ended Looker maps unnested into columns and tables named after their keys (LookML field\n\
+         # names, vis_config keys). Keep one whole as JSON with the line shown, or all of them with\n\
+         # [sources.looker_data_source] open_maps_as_json = true (for new datasets).\n",
+    );
+    for u in uses {
+        out.push_str(&format!(
+            "#   {}.{}: {} columns, {} tables -> {}\n",
+            u.table,
+            u.column,
+            u.columns.len(),
+            u.tables.len(),
+            u.config_line()
+        ));
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn open_maps_are_marked() {
+        let mut schema = package::schema::Schema::new("s");
+        schema.tables.push(package::schema::Table {
+            name: "queries".to_owned(),
+            columns: vec![package::schema::Column {
+                name: "filters__orders_status".to_owned(),
+                ..package::schema::Column::default()
+            }],
+            write_disposition: None,
+            resource: Some("queries".to_owned()),
+            parent: None,
+            x_normalizer: serde_json::Map::new(),
+        });
+        let notes = open_map_notes(&schema);
+        assert!(
+            notes.contains("#   queries.filters: 1 columns, 0 tables -> [sources"),
+            "{notes}"
+        );
+        assert!(notes.lines().all(|l| l.starts_with('#')), "{notes}");
+        assert!(open_map_notes(&package::schema::Schema::new("s")).is_empty());
+    }
 
     #[test]
     fn formats_parse() {
