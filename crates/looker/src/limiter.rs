@@ -3,24 +3,30 @@
 //! At most `max` requests are in flight. A 429 or 503 anywhere halves the allowed count (at most
 //! once per pause) and pauses every new request for the retry delay; each run of `limit`
 //! successes then allows one more, back up to `max` (additive increase, multiplicative decrease).
+//! Waiting requests get slots in arrival order, so pages fetched ahead are served oldest first.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use tokio::sync::Notify;
+use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio::time::Instant;
 
+/// The pool: a fair (first come, first served) semaphore whose number of permits follows the
+/// allowed count, so the oldest waiting request always goes next and none is starved.
 #[derive(Debug)]
 pub(crate) struct Limiter {
     max: usize,
+    semaphore: Semaphore,
     state: Mutex<State>,
-    notify: Notify,
 }
 
 #[derive(Debug)]
 struct State {
-    in_flight: usize,
+    /// The allowed number of requests in flight.
     limit: usize,
+    /// Permits to retire as they come back, after a narrowing: the semaphore's permits (free and
+    /// held) minus `debt` equal `limit`.
+    debt: usize,
     paused_until: Option<Instant>,
     successes: usize,
     throttles: u64,
@@ -30,30 +36,35 @@ struct State {
 #[derive(Debug)]
 pub(crate) struct Permit<'a> {
     limiter: &'a Limiter,
+    permit: Option<SemaphorePermit<'a>>,
 }
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
+        let Some(permit) = self.permit.take() else {
+            return;
+        };
         let mut s = self.limiter.lock();
-        s.in_flight = s.in_flight.saturating_sub(1);
-        drop(s);
-        self.limiter.notify.notify_waiters();
+        if s.debt > 0 {
+            s.debt -= 1;
+            permit.forget();
+        }
     }
 }
 
 impl Limiter {
     pub(crate) fn new(max: usize) -> Self {
-        let max = max.max(1);
+        let max = max.clamp(1, Semaphore::MAX_PERMITS);
         Limiter {
             max,
+            semaphore: Semaphore::new(max),
             state: Mutex::new(State {
-                in_flight: 0,
                 limit: max,
+                debt: 0,
                 paused_until: None,
                 successes: 0,
                 throttles: 0,
             }),
-            notify: Notify::new(),
         }
     }
 
@@ -61,30 +72,31 @@ impl Limiter {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Waits for a free slot (and for the end of any pause).
+    fn pause(&self) -> Option<Instant> {
+        let s = self.lock();
+        s.paused_until.filter(|until| *until > Instant::now())
+    }
+
+    /// Waits for a free slot (and for the end of any pause). Slots are handed out in the order
+    /// they were asked for.
     pub(crate) async fn acquire(&self) -> Permit<'_> {
         loop {
-            let notified = self.notify.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            let pause = {
-                let mut s = self.lock();
-                match s.paused_until {
-                    Some(until) if until > Instant::now() => Some(until),
-                    _ => {
-                        s.paused_until = None;
-                        if s.in_flight < s.limit {
-                            s.in_flight += 1;
-                            return Permit { limiter: self };
-                        }
-                        None
-                    }
-                }
-            };
-            match pause {
-                Some(until) => tokio::time::sleep_until(until).await,
-                None => notified.await,
+            if let Some(until) = self.pause() {
+                tokio::time::sleep_until(until).await;
+                continue;
             }
+            // The semaphore is never closed; if it were, the pool would merely stop limiting.
+            let permit = self.semaphore.acquire().await.ok();
+            let permit = Permit {
+                limiter: self,
+                permit,
+            };
+            // A throttle that came while waiting: give the slot back and wait out the pause.
+            if self.pause().is_some() {
+                drop(permit);
+                continue;
+            }
+            return permit;
         }
     }
 
@@ -98,9 +110,12 @@ impl Limiter {
         if s.successes >= s.limit {
             s.successes = 0;
             s.limit += 1;
+            if s.debt > 0 {
+                s.debt -= 1;
+            } else {
+                self.semaphore.add_permits(1);
+            }
             tracing::debug!(limit = s.limit, "request pool widened after successes");
-            drop(s);
-            self.notify.notify_waiters();
         }
     }
 
@@ -112,8 +127,20 @@ impl Limiter {
         s.throttles += 1;
         let already_paused = s.paused_until.is_some_and(|until| until > now);
         if !already_paused {
-            s.limit = (s.limit / 2).max(1);
+            let narrower = (s.limit / 2).max(1);
+            s.debt += s.limit - narrower;
+            s.limit = narrower;
             s.successes = 0;
+            // Retire free permits at once; held ones are retired as they come back.
+            while s.debt > 0 {
+                match self.semaphore.try_acquire() {
+                    Ok(p) => {
+                        p.forget();
+                        s.debt -= 1;
+                    }
+                    Err(_) => break,
+                }
+            }
             tracing::debug!(
                 limit = s.limit,
                 ?delay,
@@ -181,5 +208,68 @@ mod tests {
         }
         assert_eq!(limiter.limit(), 8, "back to max, never beyond");
         assert_eq!(limiter.throttles(), 2);
+    }
+
+    async fn peak_of(limiter: Arc<Limiter>, tasks: usize) -> usize {
+        let current = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..tasks {
+            let (limiter, current, peak) = (limiter.clone(), current.clone(), peak.clone());
+            set.spawn(async move {
+                let _permit = limiter.acquire().await;
+                let now = current.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(2)).await;
+                current.fetch_sub(1, Ordering::SeqCst);
+            });
+        }
+        while set.join_next().await.is_some() {}
+        peak.load(Ordering::SeqCst)
+    }
+
+    #[tokio::test]
+    async fn a_narrowed_pool_holds_fewer_requests_even_with_slots_held() {
+        let limiter = Arc::new(Limiter::new(8));
+        let held: Vec<_> = {
+            let mut v = Vec::new();
+            for _ in 0..6 {
+                v.push(limiter.acquire().await);
+            }
+            v
+        };
+        limiter.on_throttle(Duration::from_millis(1));
+        assert_eq!(limiter.limit(), 4);
+        drop(held);
+        assert_eq!(peak_of(limiter.clone(), 20).await, 4);
+        limiter.on_throttle(Duration::from_millis(1));
+        assert_eq!(peak_of(limiter.clone(), 20).await, 2);
+        for _ in 0..100 {
+            limiter.on_success();
+        }
+        assert_eq!(peak_of(limiter, 20).await, 8);
+    }
+
+    #[tokio::test]
+    async fn slots_go_to_waiters_in_arrival_order() {
+        let limiter = Arc::new(Limiter::new(1));
+        let first = limiter.acquire().await;
+        let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut set = tokio::task::JoinSet::new();
+        for i in 0..5 {
+            let (limiter, order) = (limiter.clone(), order.clone());
+            set.spawn(async move {
+                let _p = limiter.acquire().await;
+                order.lock().expect("lock").push(i);
+            });
+            // On this single-threaded runtime, yielding lets task i run until it waits in the
+            // queue, before task i + 1 exists.
+            for _ in 0..3 {
+                tokio::task::yield_now().await;
+            }
+        }
+        drop(first);
+        while set.join_next().await.is_some() {}
+        assert_eq!(*order.lock().expect("lock"), [0, 1, 2, 3, 4]);
     }
 }
