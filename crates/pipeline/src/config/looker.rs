@@ -351,69 +351,41 @@ pub(crate) fn resolve_hints(
     let mut all = BTreeMap::new();
     for name in res.hinted_resources() {
         let base = format!("{SOURCE_SECTION}.resources.{name}");
-        let candidates = |hint: &str| source_candidates(&["resources", &name, hint]);
         let mut hints = ResourceHints::default();
         let mut first_origin = None;
 
-        let key = format!("{base}.write_disposition");
-        if let Some((wd, origin)) = res.find(&candidates("write_disposition"), SCOPED, |_, raw, o| {
+        let mut record = |key: String, origin: Origin| {
+            first_origin.get_or_insert_with(|| origin.clone());
+            origins.insert(key, origin);
+        };
+        if let Some((wd, key, origin)) = find_hint(res, &name, "write_disposition", |key, o, raw| {
             if raw.is_table() {
                 return Ok(None);
             }
-            let text = value::to_string(&key, o, raw, false)?;
+            let text = value::to_string(key, o, raw, false)?;
             parse_write_disposition(&text)
                 .map(Some)
-                .map_err(|e| invalid(&key, o, raw, false, e.expected()))
+                .map_err(|e| invalid(key, o, raw, false, e.expected()))
         })? {
             hints.write_disposition = Some(wd);
-            first_origin.get_or_insert_with(|| origin.clone());
-            origins.insert(key, origin);
+            record(key, origin);
         }
-
-        let key = format!("{base}.primary_key");
-        if let Some((pk, origin)) = res.find(&candidates("primary_key"), SCOPED, |_, raw, o| {
-            if raw.is_table() {
-                return Ok(None);
-            }
-            let list = value::to_list(&key, o, raw)?;
-            if list.is_empty() {
-                return Err(invalid(&key, o, raw, false, "at least one column name"));
-            }
-            Ok(Some(list))
-        })? {
+        if let Some((pk, key, origin)) = find_hint(res, &name, "primary_key", key_list)? {
             hints.primary_key = Some(pk);
-            first_origin.get_or_insert_with(|| origin.clone());
-            origins.insert(key, origin);
+            record(key, origin);
         }
-
-        let key = format!("{base}.merge_key");
-        if let Some((mk, origin)) = res.find(&candidates("merge_key"), SCOPED, |_, raw, o| {
-            if raw.is_table() {
-                return Ok(None);
-            }
-            let list = value::to_list(&key, o, raw)?;
-            if list.is_empty() {
-                return Err(invalid(&key, o, raw, false, "at least one column name"));
-            }
-            Ok(Some(list))
-        })? {
+        if let Some((mk, key, origin)) = find_hint(res, &name, "merge_key", key_list)? {
             hints.merge_key = Some(mk);
-            first_origin.get_or_insert_with(|| origin.clone());
-            origins.insert(key, origin);
+            record(key, origin);
         }
-
-        let key = format!("{base}.max_table_nesting");
-        if let Some((n, origin)) = res.find(&candidates("max_table_nesting"), SCOPED, |_, raw, o| {
-            value::to_int::<u32>(&key, o, raw, 0).map(Some)
+        if let Some((n, key, origin)) = find_hint(res, &name, "max_table_nesting", |key, o, raw| {
+            value::to_int::<u32>(key, o, raw, 0).map(Some)
         })? {
             hints.max_table_nesting = Some(n);
-            first_origin.get_or_insert_with(|| origin.clone());
-            origins.insert(key, origin);
+            record(key, origin);
         }
-
-        let key = format!("{base}.columns");
-        if let Some((parsed, origin)) = res.find(&candidates("columns"), SCOPED, |_, raw, o| {
-            hints::parse_columns(&key, o, raw).map(Some)
+        if let Some((parsed, key, origin)) = find_hint(res, &name, "columns", |key, o, raw| {
+            hints::parse_columns(key, o, raw).map(Some)
         })? {
             hints.columns = parsed.columns;
             for (list, extra) in [
@@ -429,17 +401,13 @@ pub(crate) fn resolve_hints(
                     }
                 }
             }
-            first_origin.get_or_insert_with(|| origin.clone());
-            origins.insert(key, origin);
+            record(key, origin);
         }
-
-        let key = format!("{base}.nested_hints");
-        if let Some((nested, origin)) = res.find(&candidates("nested_hints"), SCOPED, |_, raw, o| {
-            hints::parse_nested(&key, o, raw).map(Some)
+        if let Some((nested, key, origin)) = find_hint(res, &name, "nested_hints", |key, o, raw| {
+            hints::parse_nested(key, o, raw).map(Some)
         })? {
             hints.nested_hints = nested;
-            first_origin.get_or_insert_with(|| origin.clone());
-            origins.insert(key, origin);
+            record(key, origin);
         }
 
         if let Some(origin) = first_origin {
@@ -450,6 +418,35 @@ pub(crate) fn resolve_hints(
         }
     }
     Ok(all)
+}
+
+/// Finds one hint of resource `name` along dlt's section paths; `accept` gets the hint's full key.
+/// Returns the value, the key and where it came from.
+fn find_hint<'a, T>(
+    res: &Resolver<'a>,
+    name: &str,
+    hint: &str,
+    accept: impl Fn(&str, &Origin, Raw<'a>) -> Result<Option<T>, ConfigError>,
+) -> Result<Option<(T, String, Origin)>, ConfigError> {
+    let key = format!("{SOURCE_SECTION}.resources.{name}.{hint}");
+    let found = res.find(
+        &source_candidates(&["resources", name, hint]),
+        SCOPED,
+        |_, raw, o| accept(&key, o, raw),
+    )?;
+    Ok(found.map(|(value, origin)| (value, key, origin)))
+}
+
+/// A list of column names (`primary_key`, `merge_key`): one name or several, never none.
+fn key_list(key: &str, origin: &Origin, raw: Raw<'_>) -> Result<Option<Vec<String>>, ConfigError> {
+    if raw.is_table() {
+        return Ok(None);
+    }
+    let list = value::to_list(key, origin, raw)?;
+    if list.is_empty() {
+        return Err(invalid(key, origin, raw, false, "at least one column name"));
+    }
+    Ok(Some(list))
 }
 
 /// Debug-safe view of a secret: whether it is set.
