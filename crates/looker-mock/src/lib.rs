@@ -67,6 +67,8 @@ pub struct MockConfig {
     pub faults: Vec<Fault>,
     /// A time-windowed 429 storm over every endpoint (none: no storm).
     pub storm: Option<Storm>,
+    /// Whether paged answers carry `X-Total-Count` (the recorded real instances never sent it).
+    pub total_count: bool,
 }
 
 impl fmt::Debug for MockConfig {
@@ -83,13 +85,14 @@ impl fmt::Debug for MockConfig {
             .field("latency", &self.latency)
             .field("faults", &self.faults)
             .field("storm", &self.storm)
+            .field("total_count", &self.total_count)
             .finish()
     }
 }
 
 impl Default for MockConfig {
     /// A small instance: 50 users, 20 looks, 10 dashboards, seed 42, revision 0, the demo
-    /// credentials, tokens valid for an hour, no latency and no faults.
+    /// credentials, tokens valid for an hour, no latency, no faults, `X-Total-Count` sent.
     fn default() -> Self {
         MockConfig {
             users: 50,
@@ -103,6 +106,7 @@ impl Default for MockConfig {
             latency: Duration::ZERO,
             faults: Vec::new(),
             storm: None,
+            total_count: true,
         }
     }
 }

@@ -58,6 +58,9 @@ struct Args {
     /// (starting 5 s after it). Which requests are hit is deterministic by --seed.
     #[arg(long, value_name = "PCT%:DURATION[@START][:RETRY_AFTER]")]
     storm: Option<Storm>,
+    /// Leave `X-Total-Count` out of paged answers, as the recorded real instances do.
+    #[arg(long)]
+    no_total_count: bool,
 }
 
 fn main() -> ExitCode {
@@ -85,6 +88,7 @@ async fn run(args: Args) -> ExitCode {
         latency: Duration::from_millis(args.latency_ms),
         faults: args.faults,
         storm: args.storm,
+        total_count: !args.no_total_count,
     };
     let server = match MockServer::start_on(config, SocketAddr::new(args.host, args.port)).await {
         Ok(s) => s,

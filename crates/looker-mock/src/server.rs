@@ -902,15 +902,16 @@ fn list(
         ),
     };
     if let Some(limit) = limit {
-        reply = reply
-            .header(
-                header::LINK,
-                &links(shared, api_path, params, limit, start, returned, total),
-            )
-            .header(
+        reply = reply.header(
+            header::LINK,
+            &links(shared, api_path, params, limit, start, returned, total),
+        );
+        if shared.config.total_count {
+            reply = reply.header(
                 header::HeaderName::from_static("x-total-count"),
                 &total.to_string(),
             );
+        }
     }
     reply
 }

@@ -310,6 +310,9 @@ impl Client {
             self.retry.max_attempts
         };
         let mut attempt: u32 = 0;
+        // A request answered 429 may be retried twice as often: rate limiting says "later", and
+        // the shared limiter already slows every request while it lasts.
+        let mut budget = max_attempts;
         let mut relogged = false;
         loop {
             attempt += 1;
@@ -392,6 +395,9 @@ impl Client {
                         None => format!("HTTP {status}"),
                     };
                     let delay = self.retry.delay(attempt, Some(&headers));
+                    if status == StatusCode::TOO_MANY_REQUESTS && mode != Mode::AuthedOnce {
+                        budget = max_attempts.saturating_mul(2);
+                    }
                     if is_throttle_status(status) {
                         self.limiter.on_throttle(delay);
                     }
@@ -419,7 +425,7 @@ impl Client {
                     (last, None)
                 }
             };
-            if attempt >= max_attempts {
+            if attempt >= budget {
                 return Err(ExtractError::RetriesExhausted {
                     method: method_name,
                     url: show_url(url),
@@ -432,7 +438,7 @@ impl Client {
             tracing::warn!(
                 "{method_name} {} failed ({last}); retry {attempt} of {} in {:.1?}",
                 show_url(url),
-                max_attempts - 1,
+                budget - 1,
                 delay
             );
             tokio::time::sleep(delay).await;

@@ -52,6 +52,10 @@ pub struct ResourceReport {
     pub bytes: u64,
     /// HTTP requests made for the resource, retries included.
     pub requests: u64,
+    /// Pages fetched ahead past the resource's end and dropped when the short page came (at
+    /// most `concurrency − 1`; some may have been cancelled before they were sent). Zero when
+    /// the server sends `X-Total-Count`.
+    pub speculative: u64,
 }
 
 /// What an extraction did, for the run summary and the trace.
@@ -189,7 +193,9 @@ impl Extractor {
                 rx: query_rx,
                 tx,
                 page_size: self.page_size,
-                window: self.concurrency.saturating_mul(2).max(2),
+                // Ids wait in the pool's queue, so a slow or retried head never leaves slots idle;
+                // each pending query costs a few KB at most.
+                window: self.concurrency.saturating_mul(8).max(16),
                 requests: Arc::new(AtomicU64::new(0)),
             };
             tasks.spawn(job.run());
@@ -421,6 +427,7 @@ impl ListJob {
             let by_bytes = (FETCH_AHEAD_BYTES / bytes.max(1)).max(1);
             window = (window * 2).min(self.max_window).min(by_bytes).max(1);
         }
+        report.speculative = pending.len() as u64;
         Ok(())
     }
 

@@ -58,6 +58,7 @@ pub struct LookerSettings {
     /// `queries`. Default [`LookerSettings::DEFAULT_PAGE_SIZE`].
     pub page_size: u32,
     /// Attempts per request, the first included, before giving up on a retryable failure. Default 5.
+    /// A request answered 429 (rate limited) gets twice as many.
     pub max_attempts: u32,
     /// Longest wait between two attempts; also the clamp for `Retry-After`. Default 300 s.
     pub max_retry_delay: Duration,

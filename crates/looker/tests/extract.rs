@@ -283,3 +283,26 @@ async fn nothing_selected_nothing_requested() {
     assert_eq!(mock.stats().total_requests, 0);
     mock.shutdown().await;
 }
+
+/// Without `X-Total-Count` (as real instances answer), pages fetched ahead past the end are
+/// counted and bounded by the pool size; the items are exact all the same.
+#[tokio::test]
+async fn speculative_pages_past_the_end_are_counted_and_bounded() {
+    let mut cfg = MockConfig::with_size(237, 5, 5);
+    cfg.total_count = false;
+    let mock = MockServer::start(cfg).await.expect("mock");
+    let mut settings = mock_settings(&mock);
+    settings.concurrency = 4;
+    let (result, pages) = run(settings, &[Resource::Users]).await;
+    let report = result.expect("extract");
+    assert_eq!(items_of(&pages, Resource::Users), 237);
+    let users = &report.resources[&Resource::Users];
+    let needed = (237 / PAGE + 1) as u64;
+    assert_eq!(users.pages, needed);
+    assert!(users.speculative <= 3, "{users:?}");
+    // Pages dropped before their request went out are neither served nor counted as requests.
+    let served = served(&mock, "GET /users");
+    assert!(served >= needed && served <= users.requests, "{served} {users:?}");
+    assert!(users.requests <= needed + users.speculative, "{users:?}");
+    mock.shutdown().await;
+}

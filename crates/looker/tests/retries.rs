@@ -239,3 +239,76 @@ async fn unreachable_instance_fails_fast() {
     assert!(text.contains(&format!("http://127.0.0.1:{port}")), "{text}");
     assert!(text.contains("sources.looker_data_source.base_url"), "{text}");
 }
+
+/// A 429 storm over every endpoint (30 % of all requests, logins included): the extraction
+/// completes with every item exactly once, each 429 was retried (never a permanent failure),
+/// and the pool never exceeded its size.
+#[tokio::test]
+async fn a_429_storm_ends_with_every_item_extracted_exactly_once() {
+    let mut cfg = MockConfig::with_size(140, 45, 25);
+    // No Retry-After, so the test's millisecond backoff applies; a window longer than any run.
+    let mut storm = looker_mock::Storm::new(30, Duration::from_secs(3600));
+    storm.retry_after = None;
+    cfg.storm = Some(storm);
+    cfg.latency = Duration::from_millis(2);
+    let mock = MockServer::start(cfg).await.expect("mock");
+    let mut settings = mock_settings(&mock);
+    settings.concurrency = 4;
+    // 0.3^12: no request runs out of attempts by bad luck.
+    settings.max_attempts = 12;
+    settings.max_retry_delay = Duration::from_millis(20);
+    let (result, pages) = run(settings, &Resource::ALL).await;
+    let report = result.expect("the storm is ridden out");
+    let stats = mock.stats();
+    assert!(stats.storm_throttled > 10, "the storm hit: {stats}");
+    assert_eq!(report.throttled, stats.storm_throttled);
+    assert_eq!(report.retries, stats.storm_throttled, "every 429 retried once");
+    assert!(stats.max_in_flight <= 4, "{stats}");
+    for r in Resource::ALL {
+        let values = common::values_of(&pages, r);
+        assert_eq!(values.len(), mock.dataset().count(r.name()), "{r}");
+        let ids: std::collections::BTreeSet<String> = values
+            .iter()
+            .map(|v| v.get("id").unwrap_or(&v["name"]).to_string())
+            .collect();
+        assert_eq!(ids.len(), values.len(), "{r}: no item twice");
+        if r != Resource::Queries {
+            for (i, v) in values.iter().enumerate() {
+                assert_eq!(Some(v), mock.dataset().item(r.name(), i).as_ref(), "{r}[{i}]");
+            }
+        } else {
+            for q in &values {
+                let id = q["id"].as_str().expect("query ids are strings");
+                assert_eq!(Some(q), mock.dataset().query(id).as_ref());
+            }
+        }
+    }
+    // Requests beyond the storm's 429s: the same as a calm run needs (no redundant request).
+    let calm = MockServer::start(MockConfig::with_size(140, 45, 25))
+        .await
+        .expect("mock");
+    let mut settings = mock_settings(&calm);
+    settings.concurrency = 4;
+    run(settings, &Resource::ALL).await.0.expect("calm run");
+    assert_eq!(
+        stats.total_requests - stats.storm_throttled,
+        calm.stats().total_requests
+    );
+}
+
+/// 429 (rate limited) gets twice the attempts of other failures: with `max_attempts` 4, six 429s
+/// in a row are ridden out, eight are not.
+#[tokio::test]
+async fn rate_limited_requests_get_twice_the_attempts() {
+    let mock = mock_with(25, vec![Fault::new("offset=10", 1, status(429, None)).times(6)]).await;
+    let (result, pages) = run(mock_settings(&mock), &[Resource::Users]).await;
+    let report = result.expect("six 429s are within 2 × 4 attempts");
+    assert_eq!(items_of(&pages, Resource::Users), 25);
+    assert_eq!((report.retries, report.throttled), (6, 6));
+    let mock = mock_with(25, vec![Fault::new("offset=10", 1, status(429, None)).times(8)]).await;
+    let (result, _) = run(mock_settings(&mock), &[Resource::Users]).await;
+    match result {
+        Err(ExtractError::RetriesExhausted { attempts, .. }) => assert_eq!(attempts, 8),
+        other => panic!("{other:?}"),
+    }
+}
