@@ -23,12 +23,12 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
-use tokio_postgres::{Client, GenericClient, NoTls, SimpleQueryMessage};
+use tokio_postgres::{Client, GenericClient, SimpleQueryMessage};
 
 use crate::config::PostgresConfig;
 use crate::dialect::PostgresDialect;
 use crate::encode;
-use crate::error::{from_create_schema, from_pg, terminal};
+use crate::error::{ConnectError, from_connect, from_create_schema, from_pg, terminal};
 use crate::{CAPABILITIES, DESTINATION_NAME};
 
 type Result<T, E = DestinationError> = std::result::Result<T, E>;
@@ -36,9 +36,15 @@ type Result<T, E = DestinationError> = std::result::Result<T, E>;
 /// Rows per Arrow batch read from a job file.
 const BATCH_ROWS: usize = 8192;
 
-/// Opens a connection and drives it on a background task until the client is dropped.
-pub(crate) async fn open_connection(config: &PostgresConfig) -> Result<Client, tokio_postgres::Error> {
-    let (client, connection) = config.pg().connect(NoTls).await?;
+/// Opens a connection (with TLS as `sslmode` asks) and drives it on a background task until the
+/// client is dropped.
+pub(crate) async fn open_connection(config: &PostgresConfig) -> Result<Client, ConnectError> {
+    let tls = crate::tls::client_config(config.tls()).map_err(ConnectError::Tls)?;
+    let (client, connection) = config
+        .pg()
+        .connect(crate::tls::MakeRustlsConnect::new(tls))
+        .await
+        .map_err(ConnectError::Driver)?;
     tokio::spawn(async move {
         if let Err(error) = connection.await {
             tracing::debug!(target: "postgres", %error, "connection ended");
@@ -81,8 +87,10 @@ impl PostgresClient {
         if guard.as_ref().is_none_or(Client::is_closed) {
             *guard = None;
             let client = open_connection(&self.config).await.map_err(|e| {
-                let error = from_pg(e, &format!("{op}: reconnect to {}", self.config.server()));
-                if error.kind() == destination::ErrorKind::Terminal {
+                let error = from_connect(e, &self.config).context(op);
+                // A server restarting refuses connections for a moment: worth the loader's retry.
+                let refused = error.config_key() == Some(crate::config::HOST_KEY);
+                if error.kind() == destination::ErrorKind::Terminal || refused {
                     DestinationError::transient(DESTINATION_NAME, error.to_string())
                 } else {
                     error

@@ -4,16 +4,17 @@
 //!
 //! Credentials come as dlt's fields (`database`, `username`, `password`, `host`, `port`,
 //! `connect_timeout`) or as one connection string: a URL (`postgresql://user:pass@host:5432/db`) or a
-//! libpq `key=value` list. `sslmode` may be `disable` or `prefer`; TLS is not built in, so `prefer`
-//! connects without it and `require` is refused.
+//! libpq `key=value` list. `sslmode` (`disable`, `allow`, `prefer`, `require`, `verify-ca`,
+//! `verify-full`; default `prefer`) and `sslrootcert` mean what they mean to libpq (see [`crate::tls`]).
 
 use std::fmt;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
 use destination::DestinationError;
 use secrecy::{ExposeSecret, SecretString};
-use tokio_postgres::config::{Host, SslMode};
+use tokio_postgres::config::Host;
 
 use crate::DESTINATION_NAME;
 
@@ -29,6 +30,10 @@ pub const PASSWORD_KEY: &str = "DESTINATION__POSTGRES__CREDENTIALS__PASSWORD";
 pub const HOST_KEY: &str = "DESTINATION__POSTGRES__CREDENTIALS__HOST";
 /// The port setting.
 pub const PORT_KEY: &str = "DESTINATION__POSTGRES__CREDENTIALS__PORT";
+/// The TLS mode setting.
+pub const SSLMODE_KEY: &str = "DESTINATION__POSTGRES__CREDENTIALS__SSLMODE";
+/// The trusted root certificates setting.
+pub const SSLROOTCERT_KEY: &str = "DESTINATION__POSTGRES__CREDENTIALS__SSLROOTCERT";
 /// The dataset setting.
 pub const DATASET_KEY: &str = "DATASET_NAME";
 
@@ -67,11 +72,96 @@ impl fmt::Debug for Credentials {
     }
 }
 
+/// libpq's `sslmode`: whether the connection is encrypted and what of the server is verified.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum SslMode {
+    /// Plain text only.
+    Disable,
+    /// libpq tries plain text first, then TLS; here it behaves as `prefer` (TLS when offered).
+    Allow,
+    /// TLS when the server offers it, plain text otherwise; the certificate is not verified. libpq's
+    /// default.
+    #[default]
+    Prefer,
+    /// TLS always; the certificate is not verified unless `sslrootcert` is given (then as `verify-ca`).
+    Require,
+    /// TLS always; the certificate must be signed by a trusted root.
+    VerifyCa,
+    /// TLS always; the certificate must be signed by a trusted root and name the host.
+    VerifyFull,
+}
+
+impl SslMode {
+    /// The name as libpq spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SslMode::Disable => "disable",
+            SslMode::Allow => "allow",
+            SslMode::Prefer => "prefer",
+            SslMode::Require => "require",
+            SslMode::VerifyCa => "verify-ca",
+            SslMode::VerifyFull => "verify-full",
+        }
+    }
+
+    /// The driver's mode: whether TLS is off, tried or required.
+    fn driver_mode(self) -> tokio_postgres::config::SslMode {
+        match self {
+            SslMode::Disable => tokio_postgres::config::SslMode::Disable,
+            SslMode::Allow | SslMode::Prefer => tokio_postgres::config::SslMode::Prefer,
+            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => {
+                tokio_postgres::config::SslMode::Require
+            }
+        }
+    }
+}
+
+impl fmt::Display for SslMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for SslMode {
+    type Err = DestinationError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [
+            SslMode::Disable,
+            SslMode::Allow,
+            SslMode::Prefer,
+            SslMode::Require,
+            SslMode::VerifyCa,
+            SslMode::VerifyFull,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == s.trim())
+        .ok_or_else(|| {
+            config_error(
+                SSLMODE_KEY,
+                format!(
+                    "unknown sslmode {s:?}: expected disable, allow, prefer, require, verify-ca or verify-full"
+                ),
+            )
+        })
+    }
+}
+
+/// TLS settings of the connection.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsSettings {
+    /// The mode.
+    pub mode: SslMode,
+    /// PEM file of trusted root certificates (`sslrootcert`); `system` or none: the system's store.
+    pub root_cert: Option<PathBuf>,
+}
+
 /// Settings of the PostgreSQL destination. `Debug` and [`PostgresConfig::location`] never show the
 /// password.
 #[derive(Clone)]
 pub struct PostgresConfig {
     pg: tokio_postgres::Config,
+    tls: TlsSettings,
     /// The dataset: a schema in the database holding the tables and dlt's `_dlt_*` tables.
     pub dataset_name: String,
     /// The staging dataset (merge staging, load bookkeeping); `<dataset>_staging` as in dlt.
@@ -82,6 +172,7 @@ impl fmt::Debug for PostgresConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PostgresConfig")
             .field("location", &self.location())
+            .field("tls", &self.tls)
             .field("dataset_name", &self.dataset_name)
             .field("staging_dataset_name", &self.staging_dataset_name)
             .finish_non_exhaustive()
@@ -95,18 +186,32 @@ fn config_error(key: &str, message: impl Into<String>) -> DestinationError {
 impl PostgresConfig {
     /// Settings from a connection string: `postgresql://user:password@host:port/database?sslmode=...`
     /// (also `postgres://`) or `host=... user=... dbname=...`. The port defaults to 5432 and the
-    /// connect timeout to 15 s.
+    /// connect timeout to 15 s; `sslmode` and `sslrootcert` are read here (the driver knows neither
+    /// `verify-*` nor root files).
     pub fn from_connection_string(
         connection_string: &str,
         dataset_name: impl Into<String>,
     ) -> Result<Self, DestinationError> {
-        let pg = tokio_postgres::Config::from_str(connection_string.trim()).map_err(|e| {
+        let (rest, tls) = split_tls_params(connection_string.trim())?;
+        let pg = tokio_postgres::Config::from_str(&rest).map_err(|e| {
             config_error(
                 CREDENTIALS_KEY,
                 format!("not a PostgreSQL connection URL or key=value list: {e}"),
             )
         })?;
-        Ok(PostgresConfig::with_defaults(pg, dataset_name.into()))
+        Ok(PostgresConfig::with_defaults(pg, dataset_name.into()).with_tls(tls.mode, tls.root_cert))
+    }
+
+    /// Uses TLS `mode`, trusting the PEM certificates in `root_cert` (or the system's store).
+    pub fn with_tls(mut self, mode: SslMode, root_cert: Option<PathBuf>) -> Self {
+        self.pg.ssl_mode(mode.driver_mode());
+        self.tls = TlsSettings { mode, root_cert };
+        self
+    }
+
+    /// The TLS settings.
+    pub fn tls(&self) -> &TlsSettings {
+        &self.tls
     }
 
     /// Settings from dlt's credential fields.
@@ -143,8 +248,11 @@ impl PostgresConfig {
         }
         // Timestamps with time zone are read back in UTC whatever the server's zone.
         pg.options("-c TimeZone=UTC");
+        let tls = TlsSettings::default();
+        pg.ssl_mode(tls.mode.driver_mode());
         PostgresConfig {
             pg,
+            tls,
             staging_dataset_name: format!("{dataset_name}_staging"),
             dataset_name,
         }
@@ -205,12 +313,10 @@ impl PostgresConfig {
         if self.pg.get_user().is_none_or(str::is_empty) {
             return Err(config_error(USERNAME_KEY, "the user name is empty"));
         }
-        if self.pg.get_ssl_mode() == SslMode::Require {
-            return Err(config_error(
-                CREDENTIALS_KEY,
-                "sslmode=require is not supported: this build connects without TLS (use sslmode=disable \
-                 or prefer)",
-            ));
+        if let Some(path) = &self.tls.root_cert
+            && path.as_os_str().is_empty()
+        {
+            return Err(config_error(SSLROOTCERT_KEY, "sslrootcert is empty"));
         }
         if self.pg.get_ports().contains(&0) {
             return Err(config_error(PORT_KEY, "port 0 is not a server port"));
@@ -245,9 +351,164 @@ impl PostgresConfig {
     }
 }
 
+/// Takes `sslmode` and `sslrootcert` out of a connection string (URL query or `key=value` list) and
+/// returns the rest for the driver.
+fn split_tls_params(s: &str) -> Result<(String, TlsSettings), DestinationError> {
+    let mut tls = TlsSettings::default();
+    let mut take = |key: &str, value: String| -> Result<bool, DestinationError> {
+        match key {
+            "sslmode" => tls.mode = value.parse()?,
+            "sslrootcert" => tls.root_cert = Some(PathBuf::from(value)),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    };
+    if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+        let Some((base, query)) = s.split_once('?') else {
+            return Ok((s.to_string(), tls));
+        };
+        let mut kept = Vec::new();
+        for param in query.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = param.split_once('=').unwrap_or((param, ""));
+            if !take(key, percent_decode(value))? {
+                kept.push(param);
+            }
+        }
+        let rest = if kept.is_empty() {
+            base.to_string()
+        } else {
+            format!("{base}?{}", kept.join("&"))
+        };
+        return Ok((rest, tls));
+    }
+    let mut kept = Vec::new();
+    for (key, value) in key_values(s)? {
+        if !take(&key, value.clone())? {
+            let escaped = value.replace('\\', "\\\\").replace('\'', "\\'");
+            kept.push(format!("{key}='{escaped}'"));
+        }
+    }
+    Ok((kept.join(" "), tls))
+}
+
+/// `%XX` escapes of a URL query value decoded (invalid escapes kept as they are).
+fn percent_decode(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// libpq's `key = value` list: values optionally single-quoted, backslash escapes.
+fn key_values(s: &str) -> Result<Vec<(String, String)>, DestinationError> {
+    let bad = |why: &str| {
+        config_error(
+            CREDENTIALS_KEY,
+            format!("not a key=value connection string: {why}"),
+        )
+    };
+    let mut out = Vec::new();
+    let mut chars = s.chars().peekable();
+    loop {
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        if chars.peek().is_none() {
+            return Ok(out);
+        }
+        let mut key = String::new();
+        while let Some(c) = chars.next_if(|c| *c != '=' && !c.is_whitespace()) {
+            key.push(c);
+        }
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        if chars.next() != Some('=') {
+            return Err(bad(&format!("{key:?} has no '='")));
+        }
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let mut value = String::new();
+        if chars.next_if_eq(&'\'').is_some() {
+            loop {
+                match chars.next() {
+                    Some('\'') => break,
+                    Some('\\') => value.extend(chars.next()),
+                    Some(c) => value.push(c),
+                    None => return Err(bad("unterminated quoted value")),
+                }
+            }
+        } else {
+            while let Some(c) = chars.next_if(|c| !c.is_whitespace()) {
+                if c == '\\' {
+                    value.extend(chars.next());
+                } else {
+                    value.push(c);
+                }
+            }
+        }
+        out.push((key, value));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tls_settings_from_both_forms() {
+        let c = PostgresConfig::from_connection_string(
+            "postgresql://u:pw@h:5433/d?sslmode=verify-full&sslrootcert=%2Ftmp%2Fca%20x.pem&application_name=a",
+            "ds",
+        );
+        let c = c.ok();
+        assert_eq!(
+            c.as_ref().map(|c| c.tls().clone()),
+            Some(TlsSettings {
+                mode: SslMode::VerifyFull,
+                root_cert: Some("/tmp/ca x.pem".into())
+            })
+        );
+        assert_eq!(
+            c.as_ref().map(|c| c.pg().get_ssl_mode()),
+            Some(tokio_postgres::config::SslMode::Require)
+        );
+        assert_eq!(c.as_ref().and_then(|c| c.pg().get_application_name()), Some("a"));
+        let kv = PostgresConfig::from_connection_string(
+            "host=h user=u password='it\\'s q' sslmode = verify-ca sslrootcert='/a b/ca.pem' dbname=d",
+            "ds",
+        );
+        let kv = kv.ok();
+        assert_eq!(
+            kv.as_ref().map(|c| c.tls().clone()),
+            Some(TlsSettings {
+                mode: SslMode::VerifyCa,
+                root_cert: Some("/a b/ca.pem".into())
+            })
+        );
+        assert_eq!(kv.as_ref().map(|c| c.database()), Some("d"));
+        assert_eq!(
+            kv.as_ref().map(|c| c.pg().get_password()),
+            Some(Some(&b"it's q"[..]))
+        );
+        let default = PostgresConfig::from_connection_string("postgresql://u@h/d", "ds").ok();
+        assert_eq!(default.map(|c| c.tls().mode), Some(SslMode::Prefer));
+        let bad = PostgresConfig::from_connection_string("postgresql://u@h/d?sslmode=verify", "ds");
+        assert!(bad.is_err_and(|e| e.config_key() == Some(SSLMODE_KEY)));
+        let unterminated = PostgresConfig::from_connection_string("host='h user=u", "ds");
+        assert!(unterminated.is_err_and(|e| e.config_key() == Some(CREDENTIALS_KEY)));
+    }
 
     #[test]
     fn url_form() {
@@ -313,9 +574,10 @@ mod tests {
                 .and_then(|e| e.config_key().map(String::from))
         };
         assert_eq!(key("postgresql://h/d", "ds").as_deref(), Some(USERNAME_KEY));
+        assert_eq!(key("postgresql://u@h/d?sslmode=require", "ds"), None);
         assert_eq!(
-            key("postgresql://u@h/d?sslmode=require", "ds").as_deref(),
-            Some(CREDENTIALS_KEY)
+            key("postgresql://u@h/d?sslmode=verify-full&sslrootcert=", "ds").as_deref(),
+            Some(SSLROOTCERT_KEY)
         );
         assert_eq!(
             key("postgresql://u@h/d", &"x".repeat(64)).as_deref(),

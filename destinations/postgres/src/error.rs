@@ -7,6 +7,8 @@
 //! | 28P01 (wrong password), 28000 (authorization) | configuration: password / username |
 //! | 3D000 (database does not exist) | configuration: database |
 //! | 42501 (permission denied) on `CREATE SCHEMA` | configuration: username |
+//! | TLS: unreadable roots, refused server certificate | configuration: sslrootcert |
+//! | TLS: server without TLS under `require`/`verify-*`, handshake failure, TLS-only role under `disable` | configuration: sslmode |
 //! | everything else | terminal |
 //!
 //! A closed connection or an I/O error without SQLSTATE is transient: the client reconnects on its
@@ -16,7 +18,10 @@
 use destination::DestinationError;
 
 use crate::DESTINATION_NAME;
-use crate::config::{DATABASE_KEY, HOST_KEY, PASSWORD_KEY, PostgresConfig, USERNAME_KEY};
+use crate::config::{
+    DATABASE_KEY, HOST_KEY, PASSWORD_KEY, PostgresConfig, SSLMODE_KEY, SSLROOTCERT_KEY, SslMode, USERNAME_KEY,
+};
+use crate::tls::TlsFailure;
 
 /// What an error means for the caller, before the message is built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +71,11 @@ fn message(error: &tokio_postgres::Error) -> String {
     }
 }
 
-fn build(class: Class, text: String, error: tokio_postgres::Error) -> DestinationError {
+fn build(
+    class: Class,
+    text: String,
+    error: impl std::error::Error + Send + Sync + 'static,
+) -> DestinationError {
     match class {
         Class::Transient => DestinationError::transient(DESTINATION_NAME, text),
         Class::Terminal => DestinationError::terminal(DESTINATION_NAME, text),
@@ -107,9 +116,87 @@ pub(crate) fn from_create_schema(
     from_pg(error, operation)
 }
 
-/// An error opening the first connection of a destination: an unreachable server is a configuration
-/// error naming the host; server errors are classified as in [`from_pg`].
-pub(crate) fn from_connect(error: tokio_postgres::Error, config: &PostgresConfig) -> DestinationError {
+/// Why a connection could not be opened.
+#[derive(Debug)]
+pub(crate) enum ConnectError {
+    /// The TLS settings could not be turned into a TLS client (unreadable `sslrootcert`, ...).
+    Tls(TlsFailure),
+    /// The driver failed: unreachable server, refused TLS or login, missing database.
+    Driver(tokio_postgres::Error),
+}
+
+/// The TLS failure behind a driver error, if any.
+fn tls_cause(error: &tokio_postgres::Error) -> Option<&TlsFailure> {
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(tls) = cause.downcast_ref::<TlsFailure>() {
+            return Some(tls);
+        }
+        source = cause.source();
+    }
+    None
+}
+
+fn tls_error(failure: &TlsFailure, config: &PostgresConfig) -> (Class, String) {
+    let mode = config.tls().mode;
+    let server = config.server();
+    match failure {
+        TlsFailure::RootCertificates(m) => (
+            Class::Configuration(SSLROOTCERT_KEY),
+            format!("sslmode={mode} needs trusted root certificates: {m}"),
+        ),
+        TlsFailure::Certificate(m) => (
+            Class::Configuration(SSLROOTCERT_KEY),
+            format!(
+                "the certificate of the PostgreSQL server at {server} was refused under sslmode={mode} ({m});                  set sslrootcert to the CA that signed it, or check the host name"
+            ),
+        ),
+        TlsFailure::Handshake(m) => (
+            Class::Configuration(SSLMODE_KEY),
+            format!("TLS with the PostgreSQL server at {server} failed under sslmode={mode}: {m}"),
+        ),
+    }
+}
+
+/// An error opening a connection: an unreachable server is a configuration error naming the host, a
+/// TLS failure names `sslrootcert` or `sslmode`; server errors are classified as in [`from_pg`].
+pub(crate) fn from_connect(error: ConnectError, config: &PostgresConfig) -> DestinationError {
+    let error = match error {
+        ConnectError::Tls(failure) => {
+            let (class, text) = tls_error(&failure, config);
+            return build(class, text, failure);
+        }
+        ConnectError::Driver(error) => error,
+    };
+    if let Some(failure) = tls_cause(&error) {
+        let (class, text) = tls_error(failure, config);
+        return build(class, text, error);
+    }
+    if error.code().is_none() && error.to_string().contains("does not support TLS") {
+        // The server answered the TLS request with "no" while sslmode requires it.
+        let text = format!(
+            "the PostgreSQL server at {} does not accept TLS connections, but sslmode={} requires TLS \
+             (turn ssl on at the server, or use sslmode=prefer)",
+            config.server(),
+            config.tls().mode
+        );
+        return build(Class::Configuration(SSLMODE_KEY), text, error);
+    }
+    if error.code().map(|c| c.code()) == Some("28000")
+        && config.tls().mode == SslMode::Disable
+        && error
+            .as_db_error()
+            .is_some_and(|db| db.message().contains("no encryption"))
+    {
+        let text = format!(
+            "the PostgreSQL server at {} accepts user {:?} only over TLS: {} (use sslmode=require or \
+             verify-full)",
+            config.server(),
+            config.username(),
+            message(&error)
+        );
+        return build(Class::Configuration(SSLMODE_KEY), text, error);
+    }
     let operation = format!("connect to {}", config.location());
     if error.code().is_none() && (io_cause(&error) || error.to_string().contains("timeout")) {
         let text = format!(

@@ -15,14 +15,15 @@
 //!   transaction that writes `_dlt_loads`.
 //!
 //! The client uses one tokio-postgres connection, reopened when the server closes it, so a server
-//! restart mid-load surfaces as a transient error and the retry runs on a new connection. TLS is not
-//! built in: `sslmode=disable` and `prefer` connect in plain text, `require` is refused.
+//! restart mid-load surfaces as a transient error and the retry runs on a new connection. TLS follows
+//! libpq's `sslmode` (`disable` … `verify-full`, with `sslrootcert`) with rustls; see [`tls`].
 
 mod client;
 pub mod config;
 pub mod dialect;
 mod encode;
 mod error;
+pub mod tls;
 
 use std::sync::Arc;
 
@@ -33,7 +34,7 @@ use destination::{
 };
 
 pub use client::PostgresClient;
-pub use config::{Credentials, PostgresConfig};
+pub use config::{Credentials, PostgresConfig, SslMode, TlsSettings};
 pub use dialect::PostgresDialect;
 
 /// The destination's name, as in `destination = "postgres"`.

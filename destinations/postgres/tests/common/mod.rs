@@ -50,3 +50,37 @@ pub fn destination(url: &str, prefix: &str) -> PostgresDestination {
     let config = PostgresConfig::from_connection_string(url, fresh_dataset(prefix)).expect("test server URL");
     PostgresDestination::new(config).expect("valid config")
 }
+
+/// The test server's `(host, port)` from its URL.
+pub fn host_port(url: &str) -> (String, u16) {
+    let config = PostgresConfig::from_connection_string(url, "ds").expect("test server URL");
+    let server = config.server();
+    let (host, port) = server.rsplit_once(':').expect("host:port");
+    (host.to_string(), port.parse().expect("port"))
+}
+
+/// The CA file `scripts/pg.sh` made for the server's certificate (the URL's `sslrootcert`), and the
+/// second CA next to it that signed nothing. Fails when the server was started without TLS.
+pub fn ca_files(url: &str) -> (String, String) {
+    let config = PostgresConfig::from_connection_string(url, "ds").expect("test server URL");
+    let ca = config.tls().root_cert.clone().expect(
+        "the test server URL has no sslrootcert: start the server with scripts/pg.sh (needs the openssl CLI)",
+    );
+    let other = ca.with_file_name("other-ca.crt");
+    assert!(
+        ca.is_file() && other.is_file(),
+        "{} and other-ca.crt next to it",
+        ca.display()
+    );
+    (ca.display().to_string(), other.display().to_string())
+}
+
+/// Runs `sql` as the test server's superuser.
+pub async fn admin(url: &str, sql: &str) -> destination::QueryResult {
+    use destination::Destination;
+    let client = destination(url, "admin")
+        .connect()
+        .await
+        .expect("connect as admin");
+    client.query(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
