@@ -265,12 +265,14 @@ pub trait LoadClient: Send + Sync + Debug {
 
     /// Loads one job file. Loading the same job twice (same `load_id` and `job_id`, for example after a
     /// crash between the destination's commit and the package's bookkeeping) must not duplicate rows;
-    /// nor may loading a job of a load that already completed. `replace` tables are emptied once per
-    /// load, with their nested tables, before the first job of their chain; `merge` jobs are staged and
-    /// merged by [`LoadClient::complete_load`].
+    /// nor may loading a job of a load that already completed. A `replace` chain (a root table and its
+    /// nested tables) ends the load holding only this load's rows, even when its jobs have no rows:
+    /// with `truncate-and-insert` it is emptied once per load before the first job of the chain; with
+    /// `insert-from-staging` the jobs are staged and [`LoadClient::complete_load`] swaps them in
+    /// atomically. `merge` jobs are staged and merged by [`LoadClient::complete_load`].
     async fn load_job(&self, job: &LoadJob) -> Result<JobReport>;
 
-    /// Completes the load: runs what the jobs deferred (merges from staging) and writes the `_dlt_loads`
+    /// Completes the load: runs what the jobs deferred (merges and staged replaces) and writes the `_dlt_loads`
     /// row with status 0. This is the commit point: a load without its row is incomplete, and its rows
     /// are orphans. Idempotent: completing a completed load changes nothing.
     async fn complete_load(&self, load_id: &str, schema_name: &str, schema_hash: &str) -> Result<()>;

@@ -29,7 +29,7 @@ use arrow::record_batch::RecordBatch;
 use package::schema::{Column, DataType, Schema, Table, WriteDisposition};
 use serde_json::{Value, json};
 
-use crate::capabilities::{Capabilities, MergeStrategy};
+use crate::capabilities::{Capabilities, MergeStrategy, ReplaceStrategy};
 use crate::client::{Destination, LoadClient, LoadJob};
 use crate::dlt_tables;
 use crate::error::ErrorKind;
@@ -782,6 +782,150 @@ pub async fn replace_twice_same_count(destination: &dyn Destination, names: &Nam
     retry.finish().await;
 }
 
+/// A `replace` resource that yields no rows still replaces: its package carries a job without rows
+/// (dlt writes one for every extracted replace table), and after the load the table and its nested
+/// tables are empty.
+pub async fn replace_with_no_rows_empties_the_chain(destination: &dyn Destination, names: &Names) {
+    let s = Session::start(destination).await;
+    let sc = schema(
+        1,
+        "replace-empty-v1",
+        vec![users_table(WriteDisposition::Replace), roles_table(false)],
+    );
+    s.update(&sc).await;
+    s.load(
+        &sc,
+        "1.1",
+        "users",
+        "a",
+        users_rows("1.1", &[1, 2], &["a", "b"], &["x1", "x2"]),
+    )
+    .await;
+    s.load(
+        &sc,
+        "1.1",
+        "users__roles",
+        "b",
+        roles_rows(&[("admin", "x1", 0, "r1")], false),
+    )
+    .await;
+    s.complete(&sc, "1.1").await;
+    assert_eq!(s.count(&names.qualify("users")).await, 2);
+
+    let job = s
+        .load(&sc, "2.1", "users", "a", users_rows("2.1", &[], &[], &[]))
+        .await;
+    let retried = s
+        .client
+        .load_job(&job)
+        .await
+        .unwrap_or_else(|e| panic!("retry of the empty job: {e}"));
+    assert!(retried.already_loaded, "the empty job is recorded like any other");
+    s.complete(&sc, "2.1").await;
+    assert_eq!(
+        s.count(&names.qualify("users")).await,
+        0,
+        "the replace table is empty"
+    );
+    assert_eq!(
+        s.count(&names.qualify("users__roles")).await,
+        0,
+        "its nested table is empty too"
+    );
+    s.finish().await;
+}
+
+/// Whether the destination's default replace goes through staging, so that a replace is atomic.
+fn replaces_from_staging(caps: &Capabilities) -> bool {
+    matches!(
+        caps.replace_strategies.first(),
+        Some(ReplaceStrategy::InsertFromStaging | ReplaceStrategy::StagingOptimized)
+    )
+}
+
+/// `replace` through staging is atomic: until `complete_load` commits, readers see the previous load's
+/// rows (never an empty or half-filled table), and a load abandoned mid-way (a crash) leaves them in
+/// place; the retried load then replaces them. Destinations whose default replace strategy is
+/// `truncate-and-insert` (not atomic by definition, as in dlt) are checked for the end state only.
+pub async fn replace_is_atomic(destination: &dyn Destination, names: &Names) {
+    let s = Session::start(destination).await;
+    let atomic = replaces_from_staging(&s.caps);
+    let sc = schema(
+        1,
+        "replace-atomic-v1",
+        vec![users_table(WriteDisposition::Replace), roles_table(false)],
+    );
+    s.update(&sc).await;
+    s.load(
+        &sc,
+        "1.1",
+        "users",
+        "a",
+        users_rows("1.1", &[1, 2, 3], &["a", "b", "c"], &["x1", "x2", "x3"]),
+    )
+    .await;
+    s.load(
+        &sc,
+        "1.1",
+        "users__roles",
+        "b",
+        roles_rows(&[("admin", "x1", 0, "r1"), ("dev", "x2", 0, "r2")], false),
+    )
+    .await;
+    s.complete(&sc, "1.1").await;
+    let users_sql = format!("SELECT id FROM {} ORDER BY id", names.qualify("users"));
+
+    // Load 2 loads its jobs, then the loader "crashes" before complete_load.
+    let first = s
+        .load(&sc, "2.1", "users", "a", users_rows("2.1", &[7], &["g"], &["x7"]))
+        .await;
+    s.load(
+        &sc,
+        "2.1",
+        "users__roles",
+        "b",
+        roles_rows(&[("ops", "x7", 0, "r7")], false),
+    )
+    .await;
+    if atomic {
+        assert_eq!(
+            ids(&s.query(&users_sql).await),
+            ["1", "2", "3"],
+            "before complete_load readers see the previous load"
+        );
+        assert_eq!(s.count(&names.qualify("users__roles")).await, 2);
+    }
+    let retry = Session::start(destination).await;
+    retry.update(&sc).await;
+    if atomic {
+        assert_eq!(
+            ids(&retry.query(&users_sql).await),
+            ["1", "2", "3"],
+            "an abandoned load leaves the previous rows"
+        );
+    }
+    // The retried load: one job already in, one new, then completion.
+    let report = retry
+        .client
+        .load_job(&first)
+        .await
+        .unwrap_or_else(|e| panic!("retry: {e}"));
+    assert!(report.already_loaded);
+    retry
+        .load(&sc, "2.1", "users", "c", users_rows("2.1", &[8], &["h"], &["x8"]))
+        .await;
+    retry.complete(&sc, "2.1").await;
+    assert_eq!(ids(&s.query(&users_sql).await), ["7", "8"]);
+    let roles = s
+        .query(&format!(
+            "SELECT value FROM {} ORDER BY value",
+            names.qualify("users__roles")
+        ))
+        .await;
+    assert_eq!(ids(&roles), ["ops"]);
+    retry.finish().await;
+}
+
 /// `merge` (delete-insert on the primary key): one row per id, the newest load's version of a row, and
 /// that row's nested rows replaced rather than accumulated; duplicates within a load collapse.
 pub async fn merge_dedups_and_replaces_children(destination: &dyn Destination, names: &Names) {
@@ -1127,8 +1271,8 @@ macro_rules! conformance_tests {
     ($fixture:path, $names:expr) => {
         $crate::conformance_tests!(@each $fixture, $names,
             all_types_round_trip, schema_evolution_adds_column, child_table_linked, job_twice_no_duplicates,
-            append_doubles, replace_twice_same_count, merge_dedups_and_replaces_children, dlt_tables_as_dlt,
-            hostile_identifiers);
+            append_doubles, replace_twice_same_count, replace_with_no_rows_empties_the_chain, replace_is_atomic,
+            merge_dedups_and_replaces_children, dlt_tables_as_dlt, hostile_identifiers);
     };
     (@each $fixture:path, $names:expr, $($scenario:ident),+) => {
         $(

@@ -214,32 +214,17 @@ impl PostgresClient {
                 already_loaded: true,
             });
         }
-        let target = match job.write_disposition {
-            WriteDisposition::Append => self.dataset(),
-            WriteDisposition::Replace => {
-                if !self
-                    .has_mark(&tx, &job.load_id, MarkKind::Replace, &root.name, op)
-                    .await?
-                {
-                    let tables: Vec<&str> = chain.iter().map(|t| t.name.as_str()).collect();
-                    if !tables.is_empty() {
-                        let list = tables
-                            .iter()
-                            .map(|t| d.qualified_table(self.dataset(), t))
-                            .collect::<Vec<_>>()
-                            .join(", ");
-                        exec(&tx, &format!("TRUNCATE TABLE {list}"), op).await?;
-                    }
-                    self.mark(&tx, &job.load_id, MarkKind::Replace, &root.name, op)
-                        .await?;
-                }
-                self.dataset()
-            }
-            WriteDisposition::Merge => {
-                if !self
-                    .has_mark(&tx, &job.load_id, MarkKind::Merge, &root.name, op)
-                    .await?
-                {
+        // Replace and merge chains are staged: the first job of a chain in this load (re)creates its
+        // staging tables; complete_load moves the rows in, in the transaction that writes _dlt_loads.
+        let staged = match job.write_disposition {
+            WriteDisposition::Append => None,
+            WriteDisposition::Replace => Some(MarkKind::Replace),
+            WriteDisposition::Merge => Some(MarkKind::Merge),
+        };
+        let target = match staged {
+            None => self.dataset(),
+            Some(kind) => {
+                if !self.has_mark(&tx, &job.load_id, kind, &root.name, op).await? {
                     for table in &chain {
                         exec(&tx, &d.drop_table_sql(self.staging(), &table.name), op).await?;
                         let create = d
@@ -247,8 +232,7 @@ impl PostgresClient {
                             .map_err(|e| sql_error(e, op))?;
                         exec(&tx, &create, op).await?;
                     }
-                    self.mark(&tx, &job.load_id, MarkKind::Merge, &root.name, op)
-                        .await?;
+                    self.mark(&tx, &job.load_id, kind, &root.name, op).await?;
                 }
                 self.staging()
             }
@@ -277,6 +261,30 @@ impl PostgresClient {
         let tx = client.transaction().await.map_err(|e| from_pg(e, op))?;
         if self.load_completed(&tx, load_id, op).await? {
             return Ok(());
+        }
+        // Replace: the chain's old rows are deleted and the staged rows inserted in this one
+        // transaction, so readers see the old rows until the commit and the new ones after it (DELETE,
+        // not TRUNCATE: TRUNCATE is not MVCC-safe and would show an empty table to snapshots taken
+        // before it).
+        let replaced = query(
+            &tx,
+            &bookkeeping::select_marks_sql(d, self.staging(), load_id, MarkKind::Replace),
+            op,
+        )
+        .await?;
+        for row in &replaced.rows {
+            let root = row.first().map(text).unwrap_or_default();
+            let chain = stored_chain(&schema, &root);
+            if chain.is_empty() {
+                return Err(terminal(
+                    op,
+                    format!("replace table {root:?} is not in the schema"),
+                ));
+            }
+            let replace_op = format!("{op}: replace {root}");
+            for sql in d.replace_from_staging_sql(self.dataset(), self.staging(), &chain, false) {
+                exec(&tx, &sql, &replace_op).await?;
+            }
         }
         let roots = query(
             &tx,

@@ -10,9 +10,12 @@
 //! * A job is one transaction: `COPY <table> (<columns>) FROM STDIN (FORMAT binary)` fed with the
 //!   Arrow batches of the job file, plus its bookkeeping row, so loading a job twice loads it once
 //!   ([`destination::bookkeeping`]). No SQL `INSERT` text is ever built from values.
-//! * `append` copies; `replace` truncates the table chain once per load, then copies; `merge` stages
-//!   the chain and `complete_load` runs dlt's delete-insert (nested tables through `_dlt_root_id`) in the
-//!   transaction that writes `_dlt_loads`.
+//! * `append` copies into the dataset. `replace` and `merge` copy into `<dataset>_staging` (the chain's
+//!   staging tables are recreated by the chain's first job in a load); `complete_load` then, in the one
+//!   transaction that writes `_dlt_loads`, replaces each replace chain (`DELETE` + `INSERT … SELECT`
+//!   from staging: dlt's `insert-from-staging`, so readers never see an empty table and a crash
+//!   mid-load leaves the old rows) and runs dlt's delete-insert for merge chains (nested tables through
+//!   `_dlt_root_id`). A replace job without rows still empties its chain.
 //!
 //! The client uses one tokio-postgres connection, reopened when the server closes it, so a server
 //! restart mid-load surfaces as a transient error and the retry runs on a new connection. TLS follows
@@ -47,7 +50,8 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     preferred_staging_file_format: None,
     supported_staging_file_formats: &[],
     merge_strategies: &[MergeStrategy::DeleteInsert],
-    replace_strategies: &[ReplaceStrategy::TruncateAndInsert],
+    // dlt's `insert-from-staging`: a replace is atomic (see `complete_load`).
+    replace_strategies: &[ReplaceStrategy::InsertFromStaging],
     // NAMEDATALEN-1: the server silently truncates longer names, so they are refused up front.
     max_identifier_length: 63,
     max_column_identifier_length: 63,

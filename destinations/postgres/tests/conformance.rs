@@ -35,6 +35,8 @@ postgres_conformance!(
     job_twice_no_duplicates,
     append_doubles,
     replace_twice_same_count,
+    replace_with_no_rows_empties_the_chain,
+    replace_is_atomic,
     merge_dedups_and_replaces_children,
     dlt_tables_as_dlt,
     hostile_identifiers,
