@@ -246,8 +246,9 @@ impl PostgresConfig {
         if pg.get_application_name().is_none() {
             pg.application_name("looker-load");
         }
-        // Timestamps with time zone are read back in UTC whatever the server's zone.
-        pg.options("-c TimeZone=UTC");
+        // Timestamps with time zone are read back in UTC whatever the server's zone; notices such as
+        // "relation already exists, skipping" stay out of the log.
+        pg.options("-c TimeZone=UTC -c client_min_messages=warning");
         let tls = TlsSettings::default();
         pg.ssl_mode(tls.mode.driver_mode());
         PostgresConfig {
