@@ -32,10 +32,6 @@ const SYSTEM_COLUMNS: [&str; 5] = [
 ];
 /// dlt's default `max_nesting` of the relational normalizer.
 const DEFAULT_MAX_NESTING: i64 = 1000;
-/// Rows buffered in column builders across all tables before the largest buffer is written.
-const BUFFER_BUDGET: usize = 48 << 20;
-/// Encoded data in open row groups across all tables before the largest row group is closed.
-const ROW_GROUP_BUDGET: usize = 64 << 20;
 /// The column hint marking the source path of a column or table whose name collided.
 const SOURCE_PATH_HINT: &str = "x-source-path";
 /// The key in a table's `x-normalizer` recording its source path after a collision.
@@ -208,7 +204,7 @@ pub(crate) struct Core {
     obj_counter: u64,
     /// Bytes of rows buffered in all tables' column builders (approximately).
     buffered_bytes: usize,
-    /// Bytes of open row groups in all tables' Parquet writers.
+    /// Memory of open row groups in all tables' Parquet writers.
     row_group_bytes: usize,
     /// `x-source-path` hints for columns not created yet.
     source_hints: FxMap<(TableId, String), Vec<String>>,
@@ -979,32 +975,21 @@ impl Core {
     // ---------------------------------------------------------------------------------------------
     // the walk
 
-    /// Normalizes one page (a JSON array of items) for resource `resource`.
-    pub(crate) fn push_page(
+    /// Normalizes the item at token 0 of `tape` for resource `resource`; `root` caches the resource's
+    /// root table, created with the first item as dlt creates tables with their first row. Returns the
+    /// rows produced.
+    pub(crate) fn push_item(
         &mut self,
         tape: &Tape,
         resource: &str,
+        root: &mut Option<TableId>,
         sink: &mut dyn JobSink,
-    ) -> Result<PageStats, NormalizeError> {
-        let Some(Tok::Arr { end, .. }) = tape.toks.first().copied() else {
-            return Err(NormalizeError::MalformedPage {
-                table: resource.to_owned(),
-                offset: 0,
-                reason: "the page is JSON but not an array".to_owned(),
-            });
+    ) -> Result<u64, NormalizeError> {
+        let root = match *root {
+            Some(id) => id,
+            None => *root.insert(self.root_table(resource)),
         };
-        let mut root = None;
-        let mut stats = PageStats::default();
-        let mut cursor: TokIdx = 1;
-        while cursor < end {
-            let item = cursor;
-            cursor = tape.next(cursor);
-            // the table appears with its first row, as in dlt
-            let root = *root.get_or_insert_with(|| self.root_table(resource));
-            stats.items += 1;
-            stats.rows += self.normalize_item(tape, root, item, sink)?;
-        }
-        Ok(stats)
+        self.normalize_item(tape, root, 0, sink)
     }
 
     /// Normalizes one item into its root row and nested rows, depth first as dlt yields them.
@@ -1503,7 +1488,7 @@ impl Core {
                 table.writer.add_column(col, position, &column);
             }
         }
-        let (buffered, grouped) = (table.writer.buffered_bytes(), table.writer.row_group_bytes());
+        let (buffered, grouped) = (table.writer.buffered_bytes(), table.writer.row_group_memory());
         table.writer.append_row(cells);
         table.rows += 1;
         if table.rows == 1 {
@@ -1514,25 +1499,31 @@ impl Core {
             .maybe_flush(&table.name, sink, &self.settings, &mut self.files)?;
         self.buffered_bytes = (self.buffered_bytes + table.writer.buffered_bytes()).saturating_sub(buffered);
         self.row_group_bytes =
-            (self.row_group_bytes + table.writer.row_group_bytes()).saturating_sub(grouped);
+            (self.row_group_bytes + table.writer.row_group_memory()).saturating_sub(grouped);
         self.enforce_memory_budget(sink)
     }
 
     /// Keeps the memory of all tables together bounded: past the budgets, the table holding the most
     /// buffered rows writes them, the table holding the largest open row group closes it.
     fn enforce_memory_budget(&mut self, sink: &mut dyn JobSink) -> Result<(), NormalizeError> {
-        if self.buffered_bytes > BUFFER_BUDGET {
+        if self.buffered_bytes > self.settings.buffer_budget {
             if let Some(table) = self.tables.iter_mut().max_by_key(|t| t.writer.buffered_bytes()) {
                 table.writer.flush(&table.name, sink, &self.settings)?;
+                table
+                    .writer
+                    .rotate_if_full(&table.name, &self.settings, &mut self.files)?;
             }
             self.buffered_bytes = self.tables.iter().map(|t| t.writer.buffered_bytes()).sum();
-            self.row_group_bytes = self.tables.iter().map(|t| t.writer.row_group_bytes()).sum();
+            self.row_group_bytes = self.tables.iter().map(|t| t.writer.row_group_memory()).sum();
         }
-        if self.row_group_bytes > ROW_GROUP_BUDGET {
-            if let Some(table) = self.tables.iter_mut().max_by_key(|t| t.writer.row_group_bytes()) {
+        if self.row_group_bytes > self.settings.row_group_budget {
+            if let Some(table) = self.tables.iter_mut().max_by_key(|t| t.writer.row_group_memory()) {
                 table.writer.close_row_group(&table.name)?;
+                table
+                    .writer
+                    .rotate_if_full(&table.name, &self.settings, &mut self.files)?;
             }
-            self.row_group_bytes = self.tables.iter().map(|t| t.writer.row_group_bytes()).sum();
+            self.row_group_bytes = self.tables.iter().map(|t| t.writer.row_group_memory()).sum();
         }
         Ok(())
     }

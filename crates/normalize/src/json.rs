@@ -95,25 +95,8 @@ impl Tape {
 
     /// Parses `input` (UTF-8, an optional BOM skipped) into this tape, replacing its content.
     pub(crate) fn parse(&mut self, input: &[u8]) -> Result<(), ParseError> {
-        self.toks.clear();
-        self.arena.clear();
-        self.input.clear();
-        let input = input.strip_prefix(b"\xef\xbb\xbf").unwrap_or(input);
-        if u32::try_from(input.len()).is_err() {
-            return Err(ParseError {
-                offset: 0,
-                reason: "page larger than 4 GiB",
-            });
-        }
-        let text = match std::str::from_utf8(input) {
-            Ok(text) => text,
-            Err(e) => {
-                return Err(ParseError {
-                    offset: e.valid_up_to(),
-                    reason: "invalid UTF-8",
-                });
-            }
-        };
+        let text = page_text(input)?;
+        self.clear();
         self.input.push_str(text);
         let input = std::mem::take(&mut self.input);
         let result = Parser {
@@ -121,10 +104,161 @@ impl Tape {
             text: &input,
             pos: 0,
             tape: self,
+            one_value: false,
         }
         .run();
         self.input = input;
-        result
+        result.map(|_| ())
+    }
+
+    /// Parses the one JSON value starting at byte `start` of `text` into this tape, replacing its
+    /// content; returns the offset just past the value. Only the value's text is kept, so the tape holds
+    /// one item of a page, never the page.
+    pub(crate) fn parse_value(&mut self, text: &str, start: usize) -> Result<usize, ParseError> {
+        self.clear();
+        let rest = text.get(start..).ok_or(ParseError {
+            offset: start,
+            reason: "unexpected end of input",
+        })?;
+        let parsed = Parser {
+            input: rest.as_bytes(),
+            text: rest,
+            pos: 0,
+            tape: self,
+            one_value: true,
+        }
+        .run();
+        let len = parsed.map_err(|e| ParseError {
+            offset: start + e.offset,
+            reason: e.reason,
+        })?;
+        // spans are relative to the value's first byte
+        self.input.push_str(rest.get(..len).unwrap_or(""));
+        Ok(start + len)
+    }
+
+    /// Empties the tape, giving back buffers a very large item grew, so one outlier does not hold its
+    /// memory for the rest of the run.
+    fn clear(&mut self) {
+        const KEEP_TOKS: usize = 1 << 16;
+        const KEEP_BYTES: usize = 1 << 20;
+        self.toks.clear();
+        self.arena.clear();
+        self.input.clear();
+        if self.toks.capacity() > 4 * KEEP_TOKS {
+            self.toks.shrink_to(KEEP_TOKS);
+        }
+        if self.input.capacity() > 4 * KEEP_BYTES {
+            self.input.shrink_to(KEEP_BYTES);
+        }
+        if self.arena.capacity() > 4 * KEEP_BYTES {
+            self.arena.shrink_to(KEEP_BYTES);
+        }
+    }
+}
+
+/// The text of a page: `input` without a BOM, checked to be UTF-8 and under 4 GiB (spans are 32-bit).
+fn page_text(input: &[u8]) -> Result<&str, ParseError> {
+    let input = input.strip_prefix(b"\xef\xbb\xbf").unwrap_or(input);
+    if u32::try_from(input.len()).is_err() {
+        return Err(ParseError {
+            offset: 0,
+            reason: "page larger than 4 GiB",
+        });
+    }
+    std::str::from_utf8(input).map_err(|e| ParseError {
+        offset: e.valid_up_to(),
+        reason: "invalid UTF-8",
+    })
+}
+
+/// The items of a page (a JSON array), parsed one at a time into a [`Tape`]: the tape's memory is bounded
+/// by the largest item, whatever the page's length. Faults found before the first item (not UTF-8, not
+/// an array) refuse the page before any item is read; a fault after an item is reported when reached.
+#[derive(Debug)]
+pub(crate) struct PageItems<'a> {
+    text: &'a str,
+    /// Offset of the next item, or of the closing bracket.
+    pos: usize,
+    done: bool,
+}
+
+/// Why a page is refused when it is JSON but not an array.
+pub(crate) const NOT_AN_ARRAY: &str = "the page is JSON but not an array";
+
+impl<'a> PageItems<'a> {
+    /// Checks the page's encoding and opening bracket.
+    pub(crate) fn new(input: &'a [u8]) -> Result<PageItems<'a>, ParseError> {
+        let text = page_text(input)?;
+        let mut items = PageItems {
+            text,
+            pos: 0,
+            done: false,
+        };
+        items.skip_ws();
+        if text.as_bytes().get(items.pos) != Some(&b'[') {
+            // say whether it is JSON at all, as a whole-page parse would
+            let mut tape = Tape::default();
+            tape.parse(text.as_bytes())?;
+            return Err(ParseError {
+                offset: 0,
+                reason: NOT_AN_ARRAY,
+            });
+        }
+        items.pos += 1;
+        items.skip_ws();
+        if text.as_bytes().get(items.pos) == Some(&b']') {
+            items.close()?;
+        }
+        Ok(items)
+    }
+
+    /// Parses the next item into `tape` (its value is token 0); `false` after the last one.
+    pub(crate) fn next_item(&mut self, tape: &mut Tape) -> Result<bool, ParseError> {
+        if self.done {
+            return Ok(false);
+        }
+        self.pos = tape.parse_value(self.text, self.pos)?;
+        self.skip_ws();
+        match self.text.as_bytes().get(self.pos) {
+            Some(b',') => {
+                self.pos += 1;
+                Ok(true)
+            }
+            Some(b']') => {
+                self.close()?;
+                Ok(true)
+            }
+            Some(_) => Err(ParseError {
+                offset: self.pos,
+                reason: "expected ',' or a closing bracket",
+            }),
+            None => Err(ParseError {
+                offset: self.pos,
+                reason: "unexpected end of input",
+            }),
+        }
+    }
+
+    /// At the closing bracket: only whitespace may follow.
+    fn close(&mut self) -> Result<(), ParseError> {
+        self.pos += 1;
+        self.skip_ws();
+        if self.pos != self.text.len() {
+            return Err(ParseError {
+                offset: self.pos,
+                reason: "extra data after the document",
+            });
+        }
+        self.done = true;
+        Ok(())
+    }
+
+    fn skip_ws(&mut self) {
+        let bytes = self.text.as_bytes();
+        while self.pos < bytes.len() && WS[bytes[self.pos] as usize] {
+            self.pos += 1;
+        }
     }
 }
 
@@ -140,6 +274,8 @@ struct Parser<'a> {
     text: &'a str,
     pos: usize,
     tape: &'a mut Tape,
+    /// Stop after one value (an item of a page) instead of requiring the end of the input.
+    one_value: bool,
 }
 
 impl Parser<'_> {
@@ -162,7 +298,8 @@ impl Parser<'_> {
         self.input.get(self.pos).copied()
     }
 
-    fn run(mut self) -> Result<(), ParseError> {
+    /// Parses a value; returns the offset just past it.
+    fn run(mut self) -> Result<usize, ParseError> {
         let mut stack: Vec<Frame> = Vec::new();
         'value: loop {
             self.skip_ws();
@@ -215,11 +352,14 @@ impl Parser<'_> {
             // after a value: close containers or move to the next member
             loop {
                 let Some(frame) = stack.last_mut() else {
+                    if self.one_value {
+                        return Ok(self.pos);
+                    }
                     self.skip_ws();
                     if self.pos != self.input.len() {
                         return Err(self.err("extra data after the document"));
                     }
-                    return Ok(());
+                    return Ok(self.pos);
                 };
                 frame.len += 1;
                 self.skip_ws();
@@ -684,6 +824,56 @@ mod tests {
             assert!(tape.parse(bad.as_bytes()).is_err(), "{bad:?}");
         }
         assert!(tape.parse(b"[\"\xff\"]").is_err());
+    }
+
+    /// Every item of `page`, as compact JSON, and the tape's token capacity after the last one.
+    fn page_items(page: &str) -> Result<(Vec<String>, usize), ParseError> {
+        let mut tape = Tape::default();
+        let mut items = PageItems::new(page.as_bytes())?;
+        let mut out = Vec::new();
+        while items.next_item(&mut tape)? {
+            let mut text = String::new();
+            write_json(&tape, 0, &mut text);
+            out.push(text);
+        }
+        Ok((out, tape.toks.capacity()))
+    }
+
+    #[test]
+    fn page_items_are_parsed_one_at_a_time() {
+        let (items, _) = page_items("\u{feff}[ ]").unwrap();
+        assert!(items.is_empty());
+        let (items, _) = page_items("\n[ {\"a\" : [1, \"x\\ny\"]} ,2.5, \"s\",null,[] ]\n").unwrap();
+        assert_eq!(items, [r#"{"a":[1,"x\ny"]}"#, "2.5", r#""s""#, "null", "[]"]);
+        // the tape holds one item: a page of 10,000 items needs no more tokens than a page of one
+        let item = r#"{"id": 1, "tags": ["a", "b", "c"], "owner": {"id": 2, "name": "x"}}"#;
+        let one = format!("[{item}]");
+        let many = format!("[{}]", vec![item; 10_000].join(","));
+        let (_, one_capacity) = page_items(&one).unwrap();
+        let (items, many_capacity) = page_items(&many).unwrap();
+        assert_eq!(items.len(), 10_000);
+        assert_eq!(many_capacity, one_capacity);
+    }
+
+    #[test]
+    fn page_items_report_faults_where_they_are() {
+        for (page, offset, reason) in [
+            ("", 0, "unexpected end of input"),
+            ("{\"a\": 1}", 0, NOT_AN_ARRAY),
+            ("<html>", 0, "expected a value"),
+            ("[1,]", 3, "expected a value"),
+            ("[1 2]", 3, "expected ',' or a closing bracket"),
+            ("[1", 2, "unexpected end of input"),
+            ("[1] x", 4, "extra data after the document"),
+            ("[01]", 2, "expected ',' or a closing bracket"),
+        ] {
+            let error = page_items(page).err();
+            assert_eq!(error, Some(ParseError { offset, reason }), "{page:?}");
+        }
+        assert_eq!(
+            PageItems::new(b"[\"\xff\"]").err().map(|e| e.reason),
+            Some("invalid UTF-8")
+        );
     }
 
     #[test]

@@ -40,10 +40,12 @@
 //!   gets `_dlt_parent_id` and `_dlt_list_idx`; lone UTF-16 surrogates in `\u` escapes become U+FFFD.
 //! * Any JSON is accepted without panicking and without deep recursion, whatever its nesting.
 //!
-//! Memory stays bounded whatever the input size: rows are buffered per table in Arrow builders and
-//! written every 8192 rows (or 8 MiB), row groups close at 128 Ki rows or 32 MiB, and budgets across all
-//! tables (48 MiB of buffered rows, 64 MiB of open row groups) make the largest table write first. One
-//! page is held parsed at a time.
+//! Memory stays bounded whatever the input size: items are parsed one at a time (the tape holds one
+//! item, never a page); rows are buffered per table in Arrow builders and written every 8192 rows (or
+//! 2 MiB); row groups close at 32 Ki rows or 2 MiB encoded; a file closes at 1 000 000 rows, 128 MiB or
+//! 1024 column chunks (the Parquet writer keeps each chunk's metadata until the footer); and one budget
+//! across all tables ([`NormalizeOptions::memory_budget`], 32 MiB: half for buffered rows, half for open
+//! row groups) makes the largest table write first.
 
 mod coerce;
 mod core;
@@ -123,6 +125,9 @@ pub struct ColumnHint {
     pub nullable: Option<bool>,
 }
 
+/// Default of [`NormalizeOptions::memory_budget`].
+pub const DEFAULT_MEMORY_BUDGET: usize = 32 << 20;
+
 /// How to normalize.
 #[derive(Debug, Clone)]
 pub struct NormalizeOptions {
@@ -144,6 +149,10 @@ pub struct NormalizeOptions {
     /// Seed for the random root row ids (`_dlt_id`); `None` draws from the system. For reproducible
     /// tests only: real loads need ids unique across runs.
     pub row_id_seed: Option<u64>,
+    /// Bytes all tables together may hold in buffered rows and open Parquet row groups (half each)
+    /// before the largest is written out (default 32 MiB). It bounds the normalizer's memory whatever
+    /// the input's size; a smaller budget gives smaller row groups.
+    pub memory_budget: usize,
 }
 
 impl Default for NormalizeOptions {
@@ -156,6 +165,7 @@ impl Default for NormalizeOptions {
             tables: BTreeMap::new(),
             compression: Compression::Snappy,
             row_id_seed: None,
+            memory_budget: DEFAULT_MEMORY_BUDGET,
         }
     }
 }
@@ -191,11 +201,15 @@ impl<S: JobSink> Normalizer<S> {
             .set_compression(compression)
             // min/max per column chunk, as pyarrow writes them; per-page statistics cost time for little
             .set_statistics_enabled(EnabledStatistics::Chunk)
+            // no page index, as pyarrow's default: the writer would keep it for the whole file
+            .set_offset_index_disabled(true)
             .build();
         let settings = writer::WriteSettings {
             properties,
             file_max_rows: options.file_max_rows.filter(|&n| n > 0),
             file_max_bytes: options.file_max_bytes.filter(|&n| n > 0),
+            buffer_budget: options.memory_budget / 2,
+            row_group_budget: options.memory_budget / 2,
         };
         let naming = naming::SnakeCase::new(options.max_identifier_length);
         let core = core::Core::new(
@@ -214,15 +228,25 @@ impl<S: JobSink> Normalizer<S> {
     }
 
     /// Normalizes one page of resource `root_table`: `json` is the page body, a JSON array of items.
-    /// A page that is not such an array is refused whole; an error in the middle of a page leaves the
-    /// rows before it buffered (the package is then incomplete and must not be loaded).
+    /// Items are parsed one at a time, so memory follows the largest item, not the page. A page that is
+    /// not UTF-8 or not an array is refused whole; an error in the middle of a page (a malformed item,
+    /// a value that cannot be stored) leaves the rows before it buffered (the package is then incomplete
+    /// and must not be loaded).
     pub fn push_page(&mut self, root_table: &str, json: &[u8]) -> Result<PageStats, NormalizeError> {
-        self.tape.parse(json).map_err(|e| NormalizeError::MalformedPage {
+        let malformed = |e: json::ParseError| NormalizeError::MalformedPage {
             table: root_table.to_owned(),
             offset: e.offset,
             reason: e.reason.to_owned(),
-        })?;
-        let mut stats = self.core.push_page(&self.tape, root_table, &mut self.sink)?;
+        };
+        let mut items = json::PageItems::new(json).map_err(malformed)?;
+        let mut stats = PageStats::default();
+        let mut root = None;
+        while items.next_item(&mut self.tape).map_err(malformed)? {
+            stats.items += 1;
+            stats.rows += self
+                .core
+                .push_item(&self.tape, root_table, &mut root, &mut self.sink)?;
+        }
         stats.bytes = json.len() as u64;
         Ok(stats)
     }

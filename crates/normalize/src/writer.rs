@@ -1,7 +1,6 @@
 //! Per-table Arrow column builders and the Parquet files they are written to, with dlt's type mapping
 //! (`dlt/common/libs/pyarrow.py::get_py_arrow_datatype`) and file rotation.
 
-use std::io::BufWriter;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -34,6 +33,10 @@ const BATCH_BYTES: usize = 2 << 20;
 const ROW_GROUP_BYTES: usize = 2 << 20;
 /// Rows per row group at most.
 const ROW_GROUP_ROWS: usize = 32 * 1024;
+/// A file is closed once it holds this many column chunks (row groups × columns): the Parquet writer
+/// keeps every chunk's metadata (statistics included) until the footer is written, so a file of many
+/// row groups would hold memory growing with its rows.
+pub(crate) const FILE_MAX_COLUMN_CHUNKS: usize = 1024;
 
 /// The Arrow type of a dlt column (dlt's mapping; `json` is JSON text, `wei` a decimal without scale).
 pub fn arrow_type(column: &Column) -> ArrowType {
@@ -86,6 +89,17 @@ pub(crate) fn cell_scale(column: &Column) -> u32 {
     }
 }
 
+/// Bytes a row takes in a column's buffer whatever its value (value slot or offset; validity bits are
+/// left out): a null costs as much as a value, and wide tables are mostly nulls.
+fn fixed_width(ty: &ArrowType) -> usize {
+    match ty {
+        ArrowType::Boolean => 1,
+        ArrowType::Date32 | ArrowType::Utf8 | ArrowType::Binary => 4,
+        ArrowType::Decimal128(..) => 16,
+        _ => 8,
+    }
+}
+
 /// One column's buffer.
 #[derive(Debug)]
 enum Builder {
@@ -135,49 +149,50 @@ impl Builder {
         }
     }
 
-    /// Appends `cell`; returns the approximate bytes it takes. A cell of another kind than the builder
-    /// (impossible: cells are coerced to the column's type) is stored as null.
+    /// Appends `cell`; returns the bytes it takes beyond the column's fixed width (see [`fixed_width`]).
+    /// A cell of another kind than the builder (impossible: cells are coerced to the column's type) is
+    /// stored as null.
     fn append(&mut self, cell: &Cell<'_>) -> usize {
         match (self, cell) {
             (Builder::Text(b), Cell::Text(s)) => {
                 b.append_value(s);
-                s.len() + 4
+                s.len()
             }
             (Builder::Int(b), Cell::Int(v)) => {
                 b.append_value(*v);
-                8
+                0
             }
             (Builder::Float(b), Cell::Float(v)) => {
                 b.append_value(*v);
-                8
+                0
             }
             (Builder::Bool(b), Cell::Bool(v)) => {
                 b.append_value(*v);
-                1
+                0
             }
             (Builder::Timestamp(b), Cell::Timestamp(v)) => {
                 b.append_value(*v);
-                8
+                0
             }
             (Builder::Date(b), Cell::Date(v)) => {
                 b.append_value(*v);
-                4
+                0
             }
             (Builder::Time(b), Cell::Time(v)) => {
                 b.append_value(*v);
-                8
+                0
             }
             (Builder::Binary(b), Cell::Binary(v)) => {
                 b.append_value(v);
-                v.len() + 4
+                v.len()
             }
             (Builder::Decimal(b), Cell::Decimal(v)) => {
                 b.append_value(**v);
-                16
+                0
             }
             (b, _) => {
                 b.append_null();
-                1
+                0
             }
         }
     }
@@ -216,15 +231,23 @@ pub(crate) struct WriteSettings {
     pub properties: WriterProperties,
     pub file_max_rows: Option<u64>,
     pub file_max_bytes: Option<u64>,
+    /// Bytes of rows buffered in column builders across all tables before the largest buffer is
+    /// written.
+    pub buffer_budget: usize,
+    /// Memory of open row groups across all tables before the largest row group is closed.
+    pub row_group_budget: usize,
 }
 
 #[derive(Debug)]
 struct OpenFile {
-    writer: ArrowWriter<BufWriter<std::fs::File>>,
+    /// Writes straight to the file: the Parquet writer buffers its own output.
+    writer: ArrowWriter<std::fs::File>,
     path: PathBuf,
     rows: u64,
-    /// The writer's in-progress size after the last batch or row group written.
+    /// The writer's in-progress (encoded) size after the last batch or row group written.
     row_group_bytes: usize,
+    /// The writer's memory (encoded pages, encoders and dictionaries) after the last batch written.
+    row_group_memory: usize,
     schema: SchemaRef,
 }
 
@@ -238,7 +261,10 @@ pub(crate) struct TableWriter {
     /// Column ids in file order with their Arrow fields.
     fields: Vec<(usize, Arc<Field>)>,
     batch_rows: usize,
+    /// Bytes of the buffered rows: fixed widths plus text and binary values.
     batch_bytes: usize,
+    /// Sum of the fixed widths of the columns.
+    row_width: usize,
     rows_total: u64,
     file: Option<OpenFile>,
 }
@@ -249,10 +275,11 @@ impl TableWriter {
         self.batch_bytes
     }
 
-    /// Encoded bytes of the open file's row group not yet written out, as of the last batch written
-    /// (asking the Parquet writer costs a walk over all its columns).
-    pub(crate) fn row_group_bytes(&self) -> usize {
-        self.file.as_ref().map_or(0, |f| f.row_group_bytes)
+    /// Memory held by the open file's row group not yet written out (encoded pages, encoders and
+    /// dictionaries), as of the last batch written (asking the Parquet writer costs a walk over all its
+    /// columns).
+    pub(crate) fn row_group_memory(&self) -> usize {
+        self.file.as_ref().map_or(0, |f| f.row_group_memory)
     }
 
     /// Closes the open file's row group, writing it out.
@@ -261,6 +288,8 @@ impl TableWriter {
             open.writer
                 .flush()
                 .map_err(|e| write_error(table, open.path.clone(), e))?;
+            open.row_group_bytes = 0;
+            open.row_group_memory = 0;
         }
         Ok(())
     }
@@ -282,17 +311,19 @@ impl TableWriter {
             self.stamps.resize(id + 1, 0);
         }
         self.builders[id] = Some(builder);
+        self.row_width += fixed_width(&ty);
+        self.batch_bytes += fixed_width(&ty) * self.batch_rows;
         let field = Arc::new(Field::new(&column.name, ty, column.nullable));
         let position = position.min(self.fields.len());
         self.fields.insert(position, (id, field));
     }
 
     /// Appends one row given as (column id, cell) pairs; columns not named get null. Returns the row's
-    /// approximate size.
+    /// approximate size in the buffers.
     pub(crate) fn append_row(&mut self, cells: &[(usize, Cell<'_>)]) -> usize {
         self.rows_total += 1;
         let stamp = self.rows_total;
-        let mut bytes = 0;
+        let mut bytes = self.row_width;
         for (id, cell) in cells {
             if let Some(Some(builder)) = self.builders.get_mut(*id) {
                 bytes += builder.append(cell);
@@ -356,17 +387,14 @@ impl TableWriter {
                         .set_column_dictionary_enabled(ColumnPath::from(field.name().as_str()), false);
                 }
             }
-            let writer = ArrowWriter::try_new(
-                BufWriter::with_capacity(1 << 20, file),
-                schema.clone(),
-                Some(properties.build()),
-            )
-            .map_err(|e| write_error(table, path.clone(), e))?;
+            let writer = ArrowWriter::try_new(file, schema.clone(), Some(properties.build()))
+                .map_err(|e| write_error(table, path.clone(), e))?;
             self.file = Some(OpenFile {
                 writer,
                 path,
                 rows: 0,
                 row_group_bytes: 0,
+                row_group_memory: 0,
                 schema,
             });
         }
@@ -391,6 +419,9 @@ impl TableWriter {
                 .flush()
                 .map_err(|e| write_error(table, open.path.clone(), e))?;
             open.row_group_bytes = 0;
+            open.row_group_memory = 0;
+        } else {
+            open.row_group_memory = open.writer.memory_size();
         }
         open.rows += self.batch_rows as u64;
         self.batch_rows = 0;
@@ -398,7 +429,8 @@ impl TableWriter {
         Ok(())
     }
 
-    fn rotate_if_full(
+    /// Closes the open file once it reached a limit (rows, bytes, or column chunks).
+    pub(crate) fn rotate_if_full(
         &mut self,
         table: &str,
         settings: &WriteSettings,
@@ -408,8 +440,10 @@ impl TableWriter {
             return Ok(());
         };
         let size = (open.writer.bytes_written() + open.row_group_bytes) as u64;
+        let chunks = open.writer.flushed_row_groups().len() * open.schema.fields().len();
         let full = settings.file_max_rows.is_some_and(|max| open.rows >= max)
-            || settings.file_max_bytes.is_some_and(|max| size >= max);
+            || settings.file_max_bytes.is_some_and(|max| size >= max)
+            || chunks >= FILE_MAX_COLUMN_CHUNKS;
         if full {
             self.close(table, done)?;
         }
@@ -446,5 +480,89 @@ fn write_error(
         table: table.to_owned(),
         path,
         source: source.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sink::DirSink;
+
+    fn settings() -> WriteSettings {
+        WriteSettings {
+            properties: WriterProperties::builder()
+                .set_offset_index_disabled(true)
+                .build(),
+            file_max_rows: None,
+            file_max_bytes: None,
+            buffer_budget: 1 << 20,
+            row_group_budget: 1 << 20,
+        }
+    }
+
+    /// A table of `columns` bigint columns.
+    fn wide_table(columns: usize) -> TableWriter {
+        let mut writer = TableWriter::default();
+        for id in 0..columns {
+            writer.add_column(id, id, &Column::new(format!("c{id}"), DataType::Bigint));
+        }
+        writer
+    }
+
+    #[test]
+    fn buffered_bytes_count_nulls_and_values() {
+        let mut writer = wide_table(3);
+        writer.add_column(3, 3, &Column::new("t", DataType::Text));
+        writer.append_row(&[(3, Cell::Text("abcd".into()))]);
+        writer.append_row(&[(0, Cell::Int(1))]);
+        // three 8-byte slots and one 4-byte offset per row, and the text's bytes
+        assert_eq!(writer.buffered_bytes(), 2 * (3 * 8 + 4) + 4);
+    }
+
+    #[test]
+    fn a_closed_row_group_holds_no_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut sink = DirSink::new(dir.path());
+        let mut writer = wide_table(4);
+        for i in 0..100 {
+            writer.append_row(&[(0, Cell::Int(i)), (1, Cell::Int(i * 2))]);
+        }
+        writer.flush("t", &mut sink, &settings()).unwrap();
+        assert!(writer.row_group_memory() > 0);
+        writer.close_row_group("t").unwrap();
+        assert_eq!(
+            writer.row_group_memory(),
+            0,
+            "the budget must see the row group gone"
+        );
+    }
+
+    #[test]
+    fn files_rotate_before_their_footer_grows_past_a_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut sink = DirSink::new(dir.path());
+        let columns = 256;
+        let mut writer = wide_table(columns);
+        let mut done = Vec::new();
+        for group in 0..40 {
+            for i in 0..10 {
+                writer.append_row(&[(0, Cell::Int(group * 10 + i))]);
+            }
+            writer.flush("t", &mut sink, &settings()).unwrap();
+            writer.close_row_group("t").unwrap();
+            writer.rotate_if_full("t", &settings(), &mut done).unwrap();
+        }
+        writer.close("t", &mut done).unwrap();
+        assert_eq!(done.iter().map(|f| f.rows).sum::<u64>(), 400);
+        let per_file = FILE_MAX_COLUMN_CHUNKS / columns;
+        assert_eq!(done.len(), 40_usize.div_ceil(per_file));
+        for file in &done {
+            let reader = parquet::file::serialized_reader::SerializedFileReader::new(
+                std::fs::File::open(&file.path).unwrap(),
+            )
+            .unwrap();
+            let groups = parquet::file::reader::FileReader::metadata(&reader).num_row_groups();
+            assert!(groups * columns <= FILE_MAX_COLUMN_CHUNKS, "{groups} row groups");
+        }
     }
 }

@@ -312,7 +312,6 @@ fn malformed_pages_are_refused_whole() {
     let mut normalizer = Normalizer::new(Schema::new("s"), options(), DirSink::new(dir.path()));
     for (page, reason) in [
         (&b"{\"a\": 1}"[..], "not an array"),
-        (b"[{\"a\": 1}", "truncated"),
         (b"<html>404</html>", "HTML"),
         (b"[\"\xff\"]", "not UTF-8"),
         (b"", "empty"),
@@ -329,6 +328,34 @@ fn malformed_pages_are_refused_whole() {
         out.schema.table("users").is_none(),
         "a table appears with its first row"
     );
+}
+
+/// Items are parsed one at a time: a malformed item stops the page there, with the items before it
+/// buffered (a package is abandoned on any error).
+#[test]
+fn a_malformed_item_stops_the_page_where_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut normalizer = Normalizer::new(Schema::new("s"), options(), DirSink::new(dir.path()));
+    let page = br#"[{"a": 1}, {"a": 2}, {"a": tru}]"#;
+    match normalizer.push_page("users", page) {
+        Err(NormalizeError::MalformedPage {
+            table,
+            offset,
+            reason,
+        }) => {
+            assert_eq!((table.as_str(), offset), ("users", 27), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    for (page, offset) in [(&b"[{\"a\": 3}"[..], 9), (b"[{\"a\": 4}] x", 11)] {
+        match normalizer.push_page("users", page) {
+            Err(NormalizeError::MalformedPage { offset: at, .. }) => assert_eq!(at, offset),
+            other => panic!("{other:?}"),
+        }
+    }
+    let out = normalizer.finish().unwrap();
+    // an item is kept once what follows it is known to be a separator
+    assert_eq!(out.rows_per_table.get("users"), Some(&2));
 }
 
 #[test]
