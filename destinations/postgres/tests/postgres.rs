@@ -376,3 +376,113 @@ async fn hostile_identifiers_within_63_bytes() {
     assert_eq!(err.kind(), ErrorKind::Terminal, "{err}");
     s.finish().await;
 }
+
+/// A TCP relay in front of the test server that can "restart": drop every connection and refuse new
+/// ones (as a server that is going down and coming back), then accept again on the same port.
+struct Relay {
+    port: u16,
+    upstream: std::net::SocketAddr,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Relay {
+    async fn start(upstream: std::net::SocketAddr) -> Relay {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind relay");
+        let port = listener.local_addr().expect("relay address").port();
+        let mut relay = Relay {
+            port,
+            upstream,
+            task: None,
+        };
+        relay.serve(listener);
+        relay
+    }
+
+    fn serve(&mut self, listener: tokio::net::TcpListener) {
+        let upstream = self.upstream;
+        self.task = Some(tokio::spawn(async move {
+            let mut connections = tokio::task::JoinSet::new();
+            while let Ok((mut client, _)) = listener.accept().await {
+                connections.spawn(async move {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+            }
+        }));
+    }
+
+    /// Drops every relayed connection and stops listening: connections are refused.
+    async fn go_down(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+
+    /// Listens again on the same port.
+    async fn come_back(&mut self) {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .expect("rebind the relay port");
+        self.serve(listener);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_restart_mid_load_is_transient_and_the_load_resumes() {
+    let Some(url) = common::server_url("a_server_restart_mid_load_is_transient_and_the_load_resumes") else {
+        return;
+    };
+    let (host, port) = common::host_port(&url);
+    let upstream = format!("{host}:{port}").parse().expect("server address");
+    let mut relay = Relay::start(upstream).await;
+    let config = PostgresConfig::from_connection_string(
+        &format!(
+            "host=127.0.0.1 port={} user=postgres dbname=postgres sslmode=disable connect_timeout=5",
+            relay.port
+        ),
+        common::fresh_dataset("restart"),
+    )
+    .expect("config");
+    let t = format!("\"{}\".\"events\"", config.dataset_name);
+    let destination = PostgresDestination::new(config).expect("valid");
+    let s = Session::start(&destination).await;
+    let sc = events_schema();
+    s.update(&sc).await;
+    s.load(
+        &sc,
+        "1.1",
+        "events",
+        "one",
+        events_rows("1.1", &[1, 2], &[None, None], &["a", "b"]),
+    )
+    .await;
+
+    // The server goes away: the job fails on the broken connection, then on the refused reconnect;
+    // both are transient, so the loader would retry.
+    relay.go_down().await;
+    let job = common_job(
+        &s,
+        &sc,
+        "1.1",
+        "two",
+        events_rows("1.1", &[3, 4], &[None, None], &["c", "d"]),
+    );
+    for attempt in ["on the broken connection", "while the server refuses connections"] {
+        let err = s.client.load_job(&job).await.expect_err("the server is down");
+        assert_eq!(err.kind(), ErrorKind::Transient, "{attempt}: {err}");
+    }
+    relay.come_back().await;
+    let report = s
+        .client
+        .load_job(&job)
+        .await
+        .expect("the retry after the restart");
+    assert_eq!(report.rows, Some(2));
+    s.complete(&sc, "1.1").await;
+    assert_eq!(s.count(&t).await, 4, "each job loaded once");
+    s.finish().await;
+}
