@@ -8,7 +8,7 @@ use std::path::PathBuf;
 pub enum NormalizeError {
     /// The page body is not a JSON array (not JSON, not UTF-8, or another JSON value). The page cannot
     /// be used: report it with the resource and fetch it again or skip the resource. Nothing of the page
-    /// was written.
+    /// was written when the fault is before its first item; items before a malformed one were.
     #[error("page of resource {table:?} is not a JSON array of items: {reason} at byte {offset}")]
     MalformedPage {
         /// The root table (resource) the page was for.
@@ -41,6 +41,13 @@ pub enum NormalizeError {
         value_type: String,
         /// The variant column's type.
         column_type: String,
+    },
+    /// Normalizers run side by side both created or changed one table: the resources given to them were
+    /// not disjoint. Normalize them with one normalizer.
+    #[error("table {table:?} was written by two normalizers running side by side")]
+    Conflict {
+        /// The table.
+        table: String,
     },
     /// Creating or writing a job file failed (disk full, permissions, a bug in the Arrow/Parquet
     /// layer). Fix the environment and normalize the extracted data again; files written so far belong

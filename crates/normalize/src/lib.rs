@@ -53,6 +53,7 @@ mod datetime;
 mod error;
 pub mod ids;
 mod json;
+mod merge;
 pub mod naming;
 mod pyconv;
 mod sink;
@@ -69,6 +70,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
 pub use crate::core::PageStats;
 pub use crate::error::NormalizeError;
+pub use crate::merge::merge_outputs;
 pub use crate::sink::{DirSink, JobSink};
 pub use crate::writer::{WrittenFile, arrow_type};
 
