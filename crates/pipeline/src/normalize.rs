@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use looker::Resource;
-use normalize::{JobSink, NormalizeOptions, Normalizer, TableHints};
+use normalize::{JobSink, NormalizeOptions, NormalizeOutput, Normalizer, TableHints};
 use package::schema::{Schema, WriteDisposition};
 use package::{CommitInfo, NewPackage, NormalizedPackage, PipelineDir, PipelineState};
 
@@ -53,7 +53,7 @@ pub fn normalize_into(
     settings: &Settings,
     resources: &[Resource],
     max_identifier_length: Option<usize>,
-    mut next: impl FnMut() -> Option<Result<(Resource, Bytes), PipelineError>>,
+    next: impl FnMut() -> Option<Result<(Resource, Bytes), PipelineError>>,
 ) -> Result<Normalized, PipelineError> {
     let started = Instant::now();
     let schema = dir
@@ -76,19 +76,7 @@ pub fn normalize_into(
     };
     let state_row = state_row(&state)?;
     let schema_before = schema.clone();
-    let outcome = (|| {
-        let mut normalizer = Normalizer::new(schema, options, PackageSink(&package));
-        let (mut items, mut bytes) = (0u64, 0u64);
-        while let Some(page) = next() {
-            let (resource, body) = page?;
-            let stats = normalizer.push_page(resource.name(), &body)?;
-            items += stats.items;
-            bytes += stats.bytes;
-            crate::crash::point("extract:page");
-        }
-        normalizer.push_page(STATE_TABLE, &state_row)?;
-        Ok::<_, PipelineError>((normalizer.finish()?, items, bytes))
-    })();
+    let outcome = normalize_pages(schema, options, &package, resources, &state_row, next);
     let (output, items, bytes) = match outcome {
         Ok(v) => v,
         Err(e) => {
@@ -122,6 +110,124 @@ pub fn normalize_into(
         bytes,
         elapsed: started.elapsed(),
     })
+}
+
+/// Pages handed to the second normalizer thread ahead of it.
+const PAGES_AHEAD: usize = 4;
+
+/// The normalizer's output, items and bytes read.
+type Outcome = (NormalizeOutput, u64, u64);
+
+/// Normalizes the pages `next` yields, then the `_dlt_pipeline_state` row, on two threads when the
+/// resources split: each resource's tables belong to one thread (tables are disjoint across resources),
+/// which has its own writers and its own copy of the schema; the two schemas are merged in resource
+/// order, so the schema (table order, version hash) does not depend on the threads' timing.
+fn normalize_pages(
+    schema: Schema,
+    options: NormalizeOptions,
+    package: &NewPackage,
+    resources: &[Resource],
+    state_row: &[u8],
+    mut next: impl FnMut() -> Option<Result<(Resource, Bytes), PipelineError>>,
+) -> Result<Outcome, PipelineError> {
+    let (local, remote) = split_resources(resources);
+    if local.is_empty() || remote.is_empty() {
+        let mut normalizer = Normalizer::new(schema, options, PackageSink(package));
+        let (mut items, mut bytes) = (0u64, 0u64);
+        while let Some(page) = next() {
+            let (resource, body) = page?;
+            let stats = normalizer.push_page(resource.name(), &body)?;
+            items += stats.items;
+            bytes += stats.bytes;
+            crate::crash::point("extract:page");
+        }
+        normalizer.push_page(STATE_TABLE, state_row)?;
+        return Ok((normalizer.finish()?, items, bytes));
+    }
+    // the two threads share the memory budget
+    let options = NormalizeOptions {
+        memory_budget: options.memory_budget / 2,
+        ..options
+    };
+    let mut order: Vec<&str> = resources.iter().map(|r| r.name()).collect();
+    order.push(STATE_TABLE);
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(Resource, Bytes)>(PAGES_AHEAD);
+        let helper = {
+            let (schema, options) = (schema.clone(), options.clone());
+            scope.spawn(move || -> Result<Outcome, normalize::NormalizeError> {
+                let mut normalizer = Normalizer::new(schema, options, PackageSink(package));
+                let (mut items, mut bytes) = (0u64, 0u64);
+                for (resource, body) in rx {
+                    let stats = normalizer.push_page(resource.name(), &body)?;
+                    items += stats.items;
+                    bytes += stats.bytes;
+                }
+                Ok((normalizer.finish()?, items, bytes))
+            })
+        };
+        let mine = (|| {
+            let mut normalizer = Normalizer::new(schema.clone(), options, PackageSink(package));
+            let (mut items, mut bytes) = (0u64, 0u64);
+            while let Some(page) = next() {
+                let (resource, body) = page?;
+                if remote.contains(&resource) {
+                    // a closed channel means the other thread failed: its error is reported below
+                    if tx.send((resource, body)).is_err() {
+                        break;
+                    }
+                } else {
+                    let stats = normalizer.push_page(resource.name(), &body)?;
+                    items += stats.items;
+                    bytes += stats.bytes;
+                }
+                crate::crash::point("extract:page");
+            }
+            normalizer.push_page(STATE_TABLE, state_row)?;
+            Ok::<_, PipelineError>((normalizer.finish()?, items, bytes))
+        })();
+        drop(tx);
+        let theirs = helper
+            .join()
+            .map_err(|_| PipelineError::Internal("the second normalize thread panicked".to_owned()))?;
+        let ((mine, my_items, my_bytes), (theirs, their_items, their_bytes)) = (mine?, theirs?);
+        let merged = normalize::merge_outputs(&schema, vec![mine, theirs], &order)?;
+        Ok((merged, my_items + their_items, my_bytes + their_bytes))
+    })
+}
+
+/// Splits `resources` in two groups of about equal normalize work (heaviest first, each to the lighter
+/// group): the first is normalized on the thread reading the pages, the second on a thread of its own.
+fn split_resources(resources: &[Resource]) -> (Vec<Resource>, Vec<Resource>) {
+    let mut sorted = resources.to_vec();
+    // stable: equal weights keep the given order
+    sorted.sort_by_key(|r| std::cmp::Reverse(weight(*r)));
+    let (mut local, mut remote) = (Vec::new(), Vec::new());
+    let (mut local_weight, mut remote_weight) = (0u32, 0u32);
+    for resource in sorted {
+        if remote_weight <= local_weight {
+            remote_weight += weight(resource);
+            remote.push(resource);
+        } else {
+            local_weight += weight(resource);
+            local.push(resource);
+        }
+    }
+    (local, remote)
+}
+
+/// The normalize work a resource brings, as MB of JSON of the mock at 100,000 users (looks a tenth,
+/// dashboards a twentieth; Looker instances have that shape): users are half of it.
+fn weight(resource: Resource) -> u32 {
+    match resource {
+        Resource::Users => 184,
+        Resource::Dashboards => 86,
+        Resource::Queries => 31,
+        Resource::Folders => 27,
+        Resource::Looks => 19,
+        Resource::ScheduledPlans => 5,
+        _ => 1,
+    }
 }
 
 /// The pipeline state that rides in the package (and lands in `_dlt_pipeline_state`), stored locally
