@@ -190,7 +190,14 @@ def _time_v(text):
 
 
 def _mock_stats(text):
-    out = {"requests": None, "max_in_flight": None, "bytes_sent": None, "endpoints": {}}
+    out = {"requests": None, "max_in_flight": None, "bytes_sent": None, "endpoints": {}, "mean_in_flight": None,
+           "storm_429s": 0, "timeline": []}
+    m = re.search(r"in flight: mean ([\d.]+) over ([\d.]+) s\s+storm 429s: (\d+)", text)
+    if m:
+        out["mean_in_flight"], out["active_s"], out["storm_429s"] = float(m.group(1)), float(m.group(2)), int(m.group(3))
+    m = re.search(r"^timeline \(second:requests/faulted\):(.*)$", text, re.M)
+    if m:
+        out["timeline"] = [[int(x) for x in t.split(":")[1].split("/")] for t in m.group(1).split()]
     m = re.search(r"requests: (\d+)\s+max in flight: (\d+).*?bytes sent: (\d+)", text)
     if m:
         out["requests"], out["max_in_flight"], out["bytes_sent"] = map(int, m.groups())
@@ -221,6 +228,9 @@ def record(run_dir, kind, n, latency_ms, concurrency, page_size):
     rec["pipeline_s"] = float(m.group(1)) if m else None
     m = re.search(r"extract finished in (\S+)", err)
     rec["extract_s"] = _duration(m.group(1)) if m else None
+    m = re.search(r"extract finished in \S+ requests=(\d+) retries=(\d+)", err)
+    if m and "retries" not in rec:
+        rec["client_requests"], rec["retries"] = int(m.group(1)), int(m.group(2))
     try:
         with open(os.path.join(run_dir, "pipelines", "looker_data_pipeline", "trace.json")) as f:
             trace = json.load(f)
@@ -241,6 +251,12 @@ def record(run_dir, kind, n, latency_ms, concurrency, page_size):
     except (OSError, ValueError):
         rec.update(json_bytes=0, items=0, rows=0, tables=0)
     rec["mock"] = _mock_stats(_read(os.path.join(run_dir, "mock.err")))
+    minimum = _read(os.path.join(run_dir, "minimum.txt")).split()
+    if minimum:
+        # Every page and every query id embedded nowhere, plus login and logout.
+        rec["min_requests"] = int(minimum[0]) + 2
+    rec["storm"] = _read(os.path.join(run_dir, "storm.txt")).strip() or None
+    rec["exit_ok"] = rec.get("exit", 1) == 0
     floor = _read(os.path.join(run_dir, "floor.txt")).split()
     if len(floor) == 3:
         rec["floor"] = {"secs": float(floor[0]), "bytes": int(floor[1]), "requests": int(floor[2])}
@@ -475,46 +491,165 @@ def throughput_section(recs):
     return out
 
 
+def _lat_row(r):
+    req = r["mock"]["requests"] or 0
+    bound = req * r["latency_ms"] / 1000 / r["concurrency"]
+    seq = req * r["latency_ms"] / 1000
+    return req, bound, seq
+
+
 def latency_section(recs):
-    recs = sorted(recs, key=lambda r: (r["n"], r["latency_ms"]))
+    recs = sorted(recs, key=lambda r: (r["n"], r["latency_ms"], r["concurrency"]))
     out = [
-        "| N users | delay ms | concurrency | requests | max in flight | wall s | extract s | lower bound s "
-        "| wall ÷ lower bound | extract ÷ lower bound | sequential client s | speed-up vs sequential "
-        "| CPU s | peak RSS MiB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| N users | delay ms | concurrency | page size | requests | minimum requests | max in flight | mean in flight "
+        "| wall s | extract s | lower bound s | wall ÷ lower bound | extract ÷ lower bound | sequential client s "
+        "| speed-up vs sequential (wall) | speed-up vs sequential (extract) | CPU s | peak RSS MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in recs:
-        req = r["mock"]["requests"] or 0
-        bound = req * r["latency_ms"] / 1000 / r["concurrency"]
-        seq = req * r["latency_ms"] / 1000
+        req, bound, seq = _lat_row(r)
+        ex = r.get("extract_s")
         out.append(
-            f"| {r['n']:,} | {r['latency_ms']} | {r['concurrency']} | {req:,} | {r['mock']['max_in_flight']} "
-            f"| {_f(r['wall'])} | {_f(r.get('extract_s'))} | {_f(bound)} | {_f(r['wall'] / bound if bound else None)} "
-            f"| {_f(r['extract_s'] / bound if bound and r.get('extract_s') else None)} | {_f(seq, 1)} "
-            f"| {_f(seq / r['wall'] if r['wall'] else None, 1)} | {_f(r['cpu'])} | {r['rss_kib'] / 1024:.0f} |"
+            f"| {r['n']:,} | {r['latency_ms']} | {r['concurrency']} | {r['page_size']} | {req:,} "
+            f"| {r.get('min_requests', 0):,} | {r['mock']['max_in_flight']} | {_f(r['mock'].get('mean_in_flight'))} "
+            f"| {_f(r['wall'])} | {_f(ex)} | {_f(bound)} | {_f(r['wall'] / bound if bound else None)} "
+            f"| {_f(ex / bound if bound and ex else None)} | {_f(seq, 1)} "
+            f"| {_f(seq / r['wall'] if r['wall'] else None, 1)} | {_f(seq / ex if ex else None, 1)} "
+            f"| {_f(r['cpu'])} | {r['rss_kib'] / 1024:.0f} |"
         )
     out += [
         "",
-        "*requests*, *max in flight*: counted by the mock (login and logout included); *lower bound*: "
-        "requests × delay ÷ concurrency; *extract*: the extractor alone (its log line; the rest of the wall "
-        "time is normalize tail, load and closing DuckDB); *sequential client*: requests × delay. Target (issue 04b) at "
-        "50 ms, N=10,000: wall ≤ 1.5× the lower bound and ≥ 10× faster than sequential.",
-        "",
-        "Requests per endpoint:",
+        "*requests*, *max in flight*, *mean in flight*: counted by the mock (login and logout included; mean = "
+        "the sum of the requests' times in flight ÷ the time from the first request to the last answer); "
+        "*minimum requests*: every page (up to the first short one) plus every referenced query id embedded in no "
+        "fetched object, plus login and logout, computed by `bench.py floor-urls` from the same data; "
+        "*lower bound*: requests × delay ÷ concurrency; *extract*: the extractor alone (its log line; the rest of "
+        "the wall time is normalize tail, load into DuckDB and closing it); *sequential client*: requests × delay.",
         "",
     ]
+    target = sorted(
+        (r for r in recs if r["n"] == 10000 and r["latency_ms"] == 50), key=lambda r: r["concurrency"] != 8
+    )
+    if target:
+        r = target[0]
+        req, bound, seq = _lat_row(r)
+        ex = r.get("extract_s") or float("nan")
+        out += [
+            f"Targets (issue 04b), N=10,000 at 50 ms, concurrency {r['concurrency']}:",
+            "",
+            "| target | measured | verdict |",
+            "|---|---|---|",
+            f"| wall ≤ 1.5× lower bound | {r['wall'] / bound:.2f}× ({r['wall']:.2f} / {bound:.2f} s) "
+            f"| {_verdict(r['wall'] / bound, 1.5)} |",
+            f"| extract ≤ 1.5× lower bound | {ex / bound:.2f}× ({ex:.2f} / {bound:.2f} s) | {_verdict(ex / bound, 1.5)} |",
+            f"| ≥ 10× faster than a sequential client (wall) | {seq / r['wall']:.1f}× ({seq:.1f} / {r['wall']:.2f} s) "
+            f"| {_verdict(10, seq / r['wall'])} |",
+            f"| ≥ 10× faster than a sequential client (extract) | {seq / ex:.1f}× ({seq:.1f} / {ex:.2f} s) "
+            f"| {_verdict(10, seq / ex)} |",
+            f"| requests ≤ pages + objects embedded nowhere | {req:,} ≤ {r.get('min_requests', 0):,} "
+            f"| {_verdict(req, r.get('min_requests', 0))} |",
+            f"| never more than {r['concurrency']} in flight | max {r['mock']['max_in_flight']} "
+            f"| {_verdict(r['mock']['max_in_flight'], r['concurrency'])} |",
+            "",
+        ]
     endpoints = sorted({e for r in recs for e in r["mock"]["endpoints"]}, key=lambda e: (e.split()[1], e))
-    out.append("| endpoint | " + " | ".join(f"N={r['n']:,}, {r['latency_ms']} ms" for r in recs) + " |")
+    out.append("Requests per endpoint:")
+    out.append("")
+    out.append(
+        "| endpoint | "
+        + " | ".join(f"N={r['n']:,}, {r['latency_ms']} ms, conc. {r['concurrency']}" for r in recs)
+        + " |"
+    )
     out.append("|---|" + "---|" * len(recs))
     for e in endpoints:
         out.append(f"| `{e}` | " + " | ".join(str(r["mock"]["endpoints"].get(e, 0)) for r in recs) + " |")
     out += [
         "",
         "Load average when each run started: "
-        + "; ".join(f"N={r['n']:,}/{r['latency_ms']} ms: {r['load_avg'] or '–'}" for r in recs)
+        + "; ".join(
+            f"N={r['n']:,}/{r['latency_ms']} ms/conc. {r['concurrency']}: {r['load_avg'] or '–'}" for r in recs
+        )
         + ".",
         "",
     ]
+    return out
+
+
+def pagesize_section(recs):
+    recs = sorted(recs, key=lambda r: (r["n"], r["latency_ms"], r["page_size"]))
+    out = [
+        "| N users | delay ms | page size | requests | wall s | extract s | extract ÷ lower bound | CPU s "
+        "| peak RSS MiB | load average |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in recs:
+        req, bound, _ = _lat_row(r)
+        ex = r.get("extract_s")
+        out.append(
+            f"| {r['n']:,} | {r['latency_ms']} | {r['page_size']} | {req:,} | {_f(r['wall'])} | {_f(ex)} "
+            f"| {_f(ex / bound if bound and ex else None)} | {_f(r['cpu'])} | {r['rss_kib'] / 1024:.0f} "
+            f"| {r['load_avg'] or '–'} |"
+        )
+    out.append("")
+    return out
+
+
+def storm_section(recs):
+    out = []
+    for r in sorted(recs, key=lambda r: (r.get("storm") is not None, r["n"])):
+        spec = r.get("storm")
+        tl = r["mock"]["timeline"]
+        label = f"N={r['n']:,}, {r['latency_ms']} ms, concurrency {r['concurrency']}"
+        if not spec:
+            out.append(
+                f"Calm run ({label}): wall {r['wall']:.2f} s, extract {_f(r.get('extract_s'))} s, "
+                f"{r['mock']['requests']:,} requests, {r.get('items', 0):,} items, {r.get('rows', 0):,} rows loaded."
+            )
+            out.append("")
+            continue
+        m = re.fullmatch(r"(\d+)%:([\d.]+)(ms|s)?(?:@([\d.]+)(ms|s)?)?(?::.*)?", spec)
+        scale = lambda v, u: float(v) / (1000 if u == "ms" else 1)
+        start = scale(m.group(4), m.group(5)) if m and m.group(4) else 0.0
+        dur = scale(m.group(2), m.group(3)) if m else 0.0
+        phases = {"before": [], "during": [], "after": []}
+        for sec, (reqs, faulted) in enumerate(tl):
+            # A second belongs to a phase when it lies wholly inside it; the last second is partial.
+            if sec == len(tl) - 1:
+                continue
+            if sec + 1 <= start:
+                phases["before"].append((reqs, faulted))
+            elif sec >= start and sec + 1 <= start + dur:
+                phases["during"].append((reqs, faulted))
+            elif sec >= start + dur:
+                phases["after"].append((reqs, faulted))
+
+        def rate(xs, i):
+            return f"{sum(x[i] for x in xs) / len(xs):.1f}" if xs else "–"
+
+        out += [
+            f"Storm run ({label}): `looker-mock --storm {spec}` answers 429 with `Retry-After` to that share of "
+            f"all requests during the window (from {start:g} s to {start + dur:g} s after the first request). "
+            f"Exit status {r.get('exit', '?')} ({'success' if r.get('exit_ok') else 'FAILED'}); wall {r['wall']:.2f} s, "
+            f"extract {_f(r.get('extract_s'))} s; {r['mock']['requests']:,} requests of which "
+            f"{r['mock']['storm_429s']:,} answered 429; the client counted {r.get('retries', '–')} retries; "
+            f"{r.get('items', 0):,} items extracted, {r.get('rows', 0):,} rows loaded; max in flight "
+            f"{r['mock']['max_in_flight']}.",
+            "",
+            "| phase | whole seconds | requests/s | answered (non-429)/s | 429/s |",
+            "|---|---|---|---|---|",
+        ]
+        for name, xs in phases.items():
+            ok = [(a - b, b) for a, b in xs]
+            out.append(f"| {name} | {len(xs)} | {rate(xs, 0)} | {rate(ok, 0)} | {rate(xs, 1)} |")
+        out += [
+            "",
+            "Requests per second (second: requests/429s): "
+            + " ".join(f"{i}:{a}/{b}" for i, (a, b) in enumerate(tl))
+            + ".",
+            "",
+            f"Load average when it started: {r['load_avg'] or '–'}.",
+            "",
+        ]
     return out
 
 
@@ -533,7 +668,8 @@ def _fastest(record_paths):
     for p in record_paths:
         with open(p) as f:
             rec = json.load(f)
-        groups.setdefault((rec["kind"], rec["n"], rec["latency_ms"]), []).append(rec)
+        key = (rec["kind"], rec["n"], rec["latency_ms"], rec["page_size"], rec["concurrency"], rec.get("storm"))
+        groups.setdefault(key, []).append(rec)
     out = []
     for runs in groups.values():
         best = min(runs, key=lambda r: r["wall"])
@@ -563,7 +699,13 @@ def write(section, results_md, record_paths):
         body.append(_read(record_paths[0]))
     else:
         recs = _fastest(record_paths)
-        body += throughput_section(recs) if section == "throughput" else latency_section(recs)
+        render = {
+            "throughput": throughput_section,
+            "latency": latency_section,
+            "pagesize": pagesize_section,
+            "storm": storm_section,
+        }[section]
+        body += render(recs)
         body += _repeats(recs)
     text = "\n".join(body)
     print(text)
@@ -579,6 +721,8 @@ def write(section, results_md, record_paths):
             "throughput": "## Throughput (no latency)",
             "latency": "## Latency scenario",
             "profile": "## Profile of the largest throughput run",
+            "pagesize": "## Page size (latency scenario)",
+            "storm": "## 429 storm",
         }[section]
         current = current.rstrip("\n") + f"\n\n{title}\n\n{block}\n"
     with open(results_md, "w") as f:

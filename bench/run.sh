@@ -3,11 +3,19 @@
 # only: /usr/bin/time -v, curl, python3 (standard library), perf when asked.
 #
 # Usage: bench/run.sh [MODE] [OPTIONS]
-#   MODE       throughput (default) | latency | all | micro (the crates' cargo benches)
+#   MODE       throughput (default) | latency | pagesize | storm | all | micro (the crates' cargo benches)
+#              all = throughput + latency + storm
 #   --sizes "10000 100000"        throughput sizes (users; looks N/10, dashboards N/20)
 #   --latency-ms "50 200"         per-request delays of the latency scenario
 #   --latency-sizes "10000"       latency sizes; add 100000 to opt in (minutes at 200 ms)
+#   --page-sizes "100 500 1000 2000"  page sizes of the pagesize mode (a latency run each, first
+#                                 of --latency-sizes and of --latency-ms)
+#   --storm SPEC                  the storm mode's looker-mock --storm (default 20%:10s@5s: 20 % of the
+#                                 requests answered 429 with Retry-After: 1 from 5 s to 15 s after the
+#                                 first request); a calm run of the same size and delay is measured too
+#   --storm-size N --storm-ms MS  size and per-request delay of the storm mode (default 10000, 200)
 #   --concurrency N               passed to looker-load --concurrency (default 8, looker-load's default)
+#   --latency-concurrency "8 16"  concurrencies of the latency mode (default: --concurrency)
 #   --page-size N                 passed to looker-load --page-size and used by the download floor (default 500)
 #   --repeat K                    run each measurement K times and report the fastest (default 1)
 #   --perf                        also profile the largest throughput size under `perf record` (extra run)
@@ -32,6 +40,12 @@ MODE=throughput
 SIZES="10000 100000"
 LATENCIES="50 200"
 LATENCY_SIZES="10000"
+PAGE_SIZES="100 500 1000 2000"
+STORM_SPEC="20%:10s@5s"
+STORM_SIZE=10000
+STORM_MS=200
+MOCK_EXTRA=()
+LAT_CONCS=
 CONCURRENCY=8
 PAGE_SIZE=500
 PERF=0
@@ -44,12 +58,17 @@ usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
 
 while (($#)); do
     case $1 in
-        throughput | latency | all | micro) MODE=$1 ;;
+        throughput | latency | pagesize | storm | all | micro) MODE=$1 ;;
         --latency) MODE=latency ;;
         --sizes) SIZES=$2; shift ;;
         --latency-ms) LATENCIES=$2; shift ;;
         --latency-sizes) LATENCY_SIZES=$2; shift ;;
+        --page-sizes) PAGE_SIZES=$2; shift ;;
+        --storm) STORM_SPEC=$2; shift ;;
+        --storm-size) STORM_SIZE=$2; shift ;;
+        --storm-ms) STORM_MS=$2; shift ;;
         --concurrency) CONCURRENCY=$2; shift ;;
+        --latency-concurrency) LAT_CONCS=$2; shift ;;
         --page-size) PAGE_SIZE=$2; shift ;;
         --perf) PERF=1 ;;
         --repeat) REPEAT=$2; shift ;;
@@ -89,7 +108,7 @@ trap cleanup EXIT
 start_mock() {
     local dir=$1 n=$2 latency=$3
     "$BIN/looker-mock" --users "$n" --looks $((n / 10)) --dashboards $((n / 20)) --seed $SEED \
-        --latency-ms "$latency" >"$dir/mock.out" 2>"$dir/mock.err" &
+        --latency-ms "$latency" "${MOCK_EXTRA[@]}" >"$dir/mock.out" 2>"$dir/mock.err" &
     MOCK_PID=$!
     for _ in $(seq 100); do
         grep -q '^listening on ' "$dir/mock.out" 2>/dev/null && break
@@ -162,6 +181,18 @@ floor() {
         "$dir/floor/sizes.txt" >"$dir/floor.txt"
 }
 
+# minimum DIR N: the fewest requests the run can make (every page up to the first short one and every
+# query id embedded nowhere; login and logout are added by bench.py), from a second mock, no delay.
+minimum() {
+    local dir=$1 n=$2 extra=("${MOCK_EXTRA[@]}")
+    mkdir -p "$dir/minimum"
+    MOCK_EXTRA=()
+    start_mock "$dir/minimum" "$n" 0
+    $PY floor-urls "$MOCK_BASE" "$PAGE_SIZE" "$dir/minimum/urls.cfg" | cut -d' ' -f1 >"$dir/minimum.txt"
+    stop_mock
+    MOCK_EXTRA=("${extra[@]}")
+}
+
 # one KIND N LATENCY_MS: REPEAT measured runs; appends the paths of their records to RECORDS.
 one() {
     local r
@@ -170,13 +201,15 @@ one() {
 
 one_run() {
     local kind=$1 n=$2 latency=$3 r=$4
-    local dir=$RAW/$kind-$n-$latency-$r
+    local dir=$RAW/$kind-$n-$latency-$PAGE_SIZE-$CONCURRENCY-${#MOCK_EXTRA[@]}-$r
     mkdir -p "$dir/floor"
-    echo "== $kind: N=$n, delay ${latency} ms (run $r of $REPEAT)" >&2
+    echo "== $kind: N=$n, delay ${latency} ms, page size $PAGE_SIZE ${MOCK_EXTRA[*]} (run $r of $REPEAT)" >&2
+    if ((${#MOCK_EXTRA[@]})); then echo "${MOCK_EXTRA[-1]}" >"$dir/storm.txt"; fi
     start_mock "$dir" "$n" "$latency"
     load_run "$dir"
     stop_mock
     if [[ $kind == throughput ]]; then floor "$dir" "$n"; fi
+    if [[ $kind == latency || $kind == pagesize ]]; then minimum "$dir" "$n"; fi
     $PY record "$dir" "$kind" "$n" "$latency" "$CONCURRENCY" "$PAGE_SIZE"
     RECORDS+=("$dir/record.json")
 }
@@ -209,11 +242,34 @@ fi
 
 if [[ $MODE == latency || $MODE == all ]]; then
     RECORDS=()
+    default_concurrency=$CONCURRENCY
     for n in $LATENCY_SIZES; do
-        for l in $LATENCIES; do one latency "$n" "$l"; done
+        for l in $LATENCIES; do
+            for CONCURRENCY in ${LAT_CONCS:-$default_concurrency}; do one latency "$n" "$l"; done
+        done
     done
+    CONCURRENCY=$default_concurrency
     echo
     $PY write latency "$OUT" "${RECORDS[@]}"
+fi
+
+if [[ $MODE == pagesize ]]; then
+    RECORDS=()
+    n=${LATENCY_SIZES%% *} l=${LATENCIES%% *} default_page_size=$PAGE_SIZE
+    for PAGE_SIZE in $PAGE_SIZES; do one pagesize "$n" "$l"; done
+    PAGE_SIZE=$default_page_size
+    echo
+    $PY write pagesize "$OUT" "${RECORDS[@]}"
+fi
+
+if [[ $MODE == storm || $MODE == all ]]; then
+    RECORDS=()
+    one storm "$STORM_SIZE" "$STORM_MS"
+    MOCK_EXTRA=(--storm "$STORM_SPEC")
+    one storm "$STORM_SIZE" "$STORM_MS"
+    MOCK_EXTRA=()
+    echo
+    $PY write storm "$OUT" "${RECORDS[@]}"
 fi
 echo
 echo "results written to $OUT"
