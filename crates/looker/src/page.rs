@@ -294,10 +294,11 @@ impl<'a> Scanner<'a> {
     fn container(&mut self, mut top: impl FnMut(usize, u8)) -> Result<(), String> {
         let b = self.b;
         let open_at = self.pos;
-        // One bit per open container: 1 for `{`, 0 for `[`; `depth` beyond 64 keeps counting
-        // without the kind check.
+        // One bit per open container: 1 for `{`, 0 for `[`. Past 64 levels the bits of the outer
+        // ones are lost, so the kind check stops for the rest of this container.
         let mut kinds: u64 = 0;
         let mut depth = 0usize;
+        let mut checked = true;
         let mut i = self.pos;
         while i < b.len() {
             match b[i] {
@@ -314,9 +315,10 @@ impl<'a> Scanner<'a> {
                     }
                     kinds = (kinds << 1) | u64::from(c == b'{');
                     depth += 1;
+                    checked &= depth <= 64;
                 }
                 c @ (b'}' | b']') => {
-                    if depth <= 64 && (kinds & 1 == 1) != (c == b'}') {
+                    if checked && (kinds & 1 == 1) != (c == b'}') {
                         return Err(self.error_at(i, "mismatched closing bracket"));
                     }
                     kinds >>= 1;
@@ -639,6 +641,19 @@ mod tests {
                 String::from_utf8_lossy(body)
             );
         }
+        // Valid nesting deeper than the 64 levels whose bracket kinds are checked.
+        let nested = format!("[{}1{}]", "{\"a\":[".repeat(40), "]}".repeat(40));
+        assert_eq!(
+            parse_page(Bytes::from(nested.clone()), false)
+                .expect("deep")
+                .items,
+            1
+        );
+        let wrapped = format!("[{{\"id\":1,\"x\":{nested}}}]");
+        assert_eq!(
+            parse_page(Bytes::from(wrapped), true).expect("deep refs").items,
+            1
+        );
         let deep = format!("[{}{}]", "[".repeat(600), "]".repeat(600));
         assert!(parse_page(Bytes::from(deep), false).is_err());
     }
