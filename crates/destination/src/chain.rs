@@ -46,6 +46,15 @@ pub fn table_chain<'a>(schema: &'a Schema, root_name: &str) -> Vec<&'a Table> {
     chain
 }
 
+/// The chain of `root` (see [`table_chain`]) limited to the tables with columns: the ones that exist at
+/// the destination.
+pub fn stored_chain<'a>(schema: &'a Schema, root: &str) -> Vec<&'a Table> {
+    table_chain(schema, root)
+        .into_iter()
+        .filter(|t| !t.columns.is_empty())
+        .collect()
+}
+
 /// The row key column of `table`: the column hinted `row_key`, else `_dlt_id`.
 pub fn row_key_column(table: &Table) -> Result<&str, SqlError> {
     table

@@ -10,14 +10,14 @@ use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use async_trait::async_trait;
 use destination::bookkeeping::{self, MarkKind};
-use destination::chain::{root_table, table_chain};
+use destination::chain::root_table;
 use destination::dlt_tables::{LOADS_TABLE, PIPELINE_STATE_TABLE, VERSION_TABLE};
 use destination::{
     DestinationError, FileFormat, JobReport, LoadClient, LoadJob, QueryResult, SchemaSlot, SchemaUpdate,
     SqlDialect, StorageColumn, StorageTables, StoredSchema, StoredState, cell_text as text,
     plan_schema_update,
 };
-use package::schema::{Schema, Table, WriteDisposition};
+use package::schema::{Schema, WriteDisposition};
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use serde_json::Value;
 use tokio::sync::Mutex;
@@ -197,7 +197,6 @@ impl PostgresClient {
         let schema = self.schema(op)?;
         let root = root_table(&schema, &job.table_name)
             .ok_or_else(|| terminal(op, format!("table {:?} is not in the schema", job.table_name)))?;
-        let chain = stored_chain(&schema, &root.name);
         let (file_schema, reader) = open_parquet(job, op).await?;
         let d = &self.dialect;
 
@@ -225,14 +224,18 @@ impl PostgresClient {
             None => self.dataset(),
             Some(kind) => {
                 if !self.has_mark(&tx, &job.load_id, kind, &root.name, op).await? {
-                    for table in &chain {
-                        exec(&tx, &d.drop_table_sql(self.staging(), &table.name), op).await?;
-                        let create = d
-                            .create_table_sql(self.staging(), table, false)
-                            .map_err(|e| sql_error(e, op))?;
-                        exec(&tx, &create, op).await?;
+                    let stage = bookkeeping::stage_chain_sql(
+                        d,
+                        self.staging(),
+                        &schema,
+                        &job.load_id,
+                        kind,
+                        &root.name,
+                    )
+                    .map_err(|e| sql_error(e, op))?;
+                    for sql in &stage {
+                        exec(&tx, sql, op).await?;
                     }
-                    self.mark(&tx, &job.load_id, kind, &root.name, op).await?;
                 }
                 self.staging()
             }
@@ -262,57 +265,29 @@ impl PostgresClient {
         if self.load_completed(&tx, load_id, op).await? {
             return Ok(());
         }
-        // Replace: the chain's old rows are deleted and the staged rows inserted in this one
+        // Replace chains: the old rows are deleted and the staged rows inserted in this one
         // transaction, so readers see the old rows until the commit and the new ones after it (DELETE,
         // not TRUNCATE: TRUNCATE is not MVCC-safe and would show an empty table to snapshots taken
-        // before it).
-        let replaced = query(
+        // before it). Merge chains: dlt's delete-insert. Then _dlt_loads, the commit point.
+        let staged = query(
             &tx,
-            &bookkeeping::select_marks_sql(d, self.staging(), load_id, MarkKind::Replace),
+            &bookkeeping::select_staged_sql(d, self.staging(), load_id),
             op,
         )
         .await?;
-        for row in &replaced.rows {
-            let root = row.first().map(text).unwrap_or_default();
-            let chain = stored_chain(&schema, &root);
-            if chain.is_empty() {
-                return Err(terminal(
-                    op,
-                    format!("replace table {root:?} is not in the schema"),
-                ));
-            }
-            let replace_op = format!("{op}: replace {root}");
-            for sql in d.replace_from_staging_sql(self.dataset(), self.staging(), &chain, false) {
-                exec(&tx, &sql, &replace_op).await?;
-            }
+        let load = bookkeeping::CompleteLoad {
+            dataset: self.dataset(),
+            staging: self.staging(),
+            load_id,
+            schema: &schema,
+            schema_name,
+            schema_hash: hash,
+            use_truncate: false,
+        };
+        let statements = bookkeeping::complete_load_sql(d, load, &staged).map_err(|e| sql_error(e, op))?;
+        for sql in &statements {
+            exec(&tx, sql, op).await?;
         }
-        let roots = query(
-            &tx,
-            &bookkeeping::select_marks_sql(d, self.staging(), load_id, MarkKind::Merge),
-            op,
-        )
-        .await?;
-        for row in &roots.rows {
-            let root = row.first().map(text).unwrap_or_default();
-            let chain = stored_chain(&schema, &root);
-            if chain.is_empty() {
-                return Err(terminal(op, format!("merge table {root:?} is not in the schema")));
-            }
-            let merge_op = format!("{op}: merge {root}");
-            let statements = d
-                .merge_delete_insert_sql(self.dataset(), self.staging(), &chain)
-                .map_err(|e| sql_error(e, &merge_op))?;
-            for sql in statements {
-                exec(&tx, &sql, &merge_op).await?;
-            }
-        }
-        exec(
-            &tx,
-            &d.insert_load_sql(self.dataset(), load_id, schema_name, hash),
-            op,
-        )
-        .await?;
-        exec(&tx, &bookkeeping::delete_load_sql(d, self.staging(), load_id), op).await?;
         tx.commit().await.map_err(|e| from_pg(e, op))
     }
 
@@ -434,14 +409,6 @@ async fn copy_job(
         .await
         .map_err(|e| terminal(op, format!("the Parquet reader did not finish: {e}")))?;
     Ok(rows)
-}
-
-/// The chain of `root` limited to tables with columns (the ones that exist at the destination).
-fn stored_chain<'a>(schema: &'a Schema, root: &str) -> Vec<&'a Table> {
-    table_chain(schema, root)
-        .into_iter()
-        .filter(|t| !t.columns.is_empty())
-        .collect()
 }
 
 fn sql_error(error: destination::SqlError, op: &str) -> DestinationError {
