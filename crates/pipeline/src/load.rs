@@ -10,10 +10,13 @@ use destination::{Destination, DestinationError, ErrorKind, LoadJob};
 use package::{JobState, LoadId, NormalizedPackage, PipelineDir};
 
 use crate::PipelineError;
-use crate::config::{ConfigError, DestinationKind, Origin, Settings, SslMode};
+use crate::config::{ConfigError, DestinationKind, Origin, Settings};
 
 /// Attempts per job before a transient error fails the load (the package stays pending).
 const JOB_ATTEMPTS: u32 = 5;
+/// Wait before the first retry of a job; it doubles with each retry (0.5, 1, 2, 4 s), so a server
+/// that restarts or fails over has time to come back.
+const JOB_RETRY_DELAY: Duration = Duration::from_millis(500);
 
 /// The destination the settings name, ready to connect.
 pub fn destination(settings: &Settings) -> Result<Box<dyn Destination>, PipelineError> {
@@ -26,15 +29,6 @@ pub fn destination(settings: &Settings) -> Result<Box<dyn Destination>, Pipeline
             let pg = settings.postgres.as_ref().ok_or_else(|| {
                 PipelineError::Internal("postgres destination without postgres settings".to_owned())
             })?;
-            if !matches!(pg.sslmode, SslMode::Disable | SslMode::Allow | SslMode::Prefer) {
-                return Err(ConfigError::Invalid {
-                    key: "destination.postgres.credentials.sslmode".to_owned(),
-                    origin: Origin::Default,
-                    value: pg.sslmode.to_string(),
-                    expected: "disable, allow or prefer: this build connects without TLS".to_owned(),
-                }
-                .into());
-            }
             let credentials = postgres_dest::config::Credentials {
                 database: pg.database.clone(),
                 username: pg.username.clone(),
@@ -43,8 +37,10 @@ pub fn destination(settings: &Settings) -> Result<Box<dyn Destination>, Pipeline
                 port: Some(pg.port),
                 connect_timeout: Some(pg.connect_timeout.as_secs().max(1)),
             };
+            let sslmode: postgres_dest::SslMode = pg.sslmode.name().parse()?;
             let config =
-                postgres_dest::PostgresConfig::from_credentials(&credentials, &settings.dataset_name)?;
+                postgres_dest::PostgresConfig::from_credentials(&credentials, &settings.dataset_name)?
+                    .with_tls(sslmode, pg.sslrootcert.clone());
             Ok(Box::new(postgres_dest::PostgresDestination::new(config)?))
         }
         other => Err(ConfigError::Invalid {
@@ -133,7 +129,14 @@ pub async fn load_package(
                     break;
                 }
                 Err(e) if e.kind() == ErrorKind::Transient && job.name().retry_count() + 1 < JOB_ATTEMPTS => {
-                    tracing::warn!(job = %job.file_name(), error = %e, "transient load error, retrying");
+                    let delay = JOB_RETRY_DELAY * 2u32.pow(job.name().retry_count().min(4));
+                    tracing::warn!(
+                        job = %job.file_name(),
+                        error = %e,
+                        retry_in = ?delay,
+                        "transient load error, retrying"
+                    );
+                    tokio::time::sleep(delay).await;
                     retries += 1;
                     let retried = package.retry_job(&job)?;
                     job = package.start_job(&retried)?;
