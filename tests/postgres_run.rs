@@ -221,3 +221,43 @@ fn create_schema_denied_names_the_user_setting_and_a_grant_fixes_it() {
     admin(&url, &format!("revoke create on database postgres from {role}"));
     admin(&url, &format!("drop role {role}"));
 }
+
+#[test]
+fn verify_full_through_the_binary_encrypts_and_a_wrong_ca_names_sslrootcert() {
+    let Some(url) = server_url() else { return };
+    let Some((_, root)) = url.split_once("sslrootcert=") else {
+        panic!("the test server URL carries sslrootcert (scripts/pg.sh starts it with TLS): {url}");
+    };
+    let root = root.split('&').next().unwrap_or_default().to_owned();
+    let other = root.replace("ca.crt", "other-ca.crt");
+    assert!(std::path::Path::new(&other).is_file(), "{other}");
+    let verify = |ca: &str| {
+        url.replace("sslmode=disable", "sslmode=verify-full")
+            .replace(&root, ca)
+    };
+    let dataset = format!("looker_tls_{}", std::process::id());
+    let project = project_with_a_package(&url, &dataset);
+
+    let out = postgres(&project, &verify(&other), &dataset, &["load"]);
+    assert_one_line_naming(&out, "SSLROOTCERT", &[]);
+    assert_eq!(pending(&project), 1, "the package is kept");
+
+    let good = verify(&root);
+    load_fixed(&project, &good, &dataset);
+    let out = postgres(
+        &project,
+        &good,
+        &dataset,
+        &[
+            "query",
+            "select ssl from pg_stat_ssl where pid = pg_backend_pid()",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).lines().any(|l| l.trim() == "true"),
+        "the connection is encrypted: {}",
+        stdout(&out)
+    );
+    drop_dataset(&url, &dataset);
+}
