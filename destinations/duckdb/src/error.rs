@@ -19,21 +19,37 @@ fn message(error: &duckdb::Error) -> String {
 /// A DuckDB error during `operation` (`load_job users.1a2b`, `update_stored_schema`).
 pub(crate) fn from_duckdb(error: duckdb::Error, operation: &str) -> DestinationError {
     let text = message(&error);
+    if out_of_memory(&text) {
+        return DestinationError::terminal(
+            DESTINATION_NAME,
+            format!("{operation}: {text} (lower the DuckDB threads or raise its memory_limit)"),
+        )
+        .with_source(error);
+    }
     let transient = text.starts_with("Transaction Error")
         || text.starts_with("TransactionContext Error")
         || text.starts_with("Interrupt Error")
         || text.contains("write-write conflict");
     let base = if transient {
         DestinationError::transient(DESTINATION_NAME, format!("{operation}: {text}"))
-    } else if text.starts_with("Out of Memory Error") {
-        DestinationError::terminal(
-            DESTINATION_NAME,
-            format!("{operation}: {text} (lower the DuckDB threads or raise its memory_limit)"),
-        )
     } else {
         DestinationError::terminal(DESTINATION_NAME, format!("{operation}: {text}"))
     };
     base.with_source(error)
+}
+
+/// Whether DuckDB's message says its buffer pool could not grow within the memory limit: an `Out of
+/// Memory Error` during a statement, or a commit that fails for the same reason (`TransactionContext
+/// Error: Failed to commit: could not allocate block ...`, which retrying does not cure).
+fn out_of_memory(text: &str) -> bool {
+    text.starts_with("Out of Memory Error") || text.contains("could not allocate block")
+}
+
+/// Whether `error` is DuckDB running out of memory ([`out_of_memory`]).
+pub(crate) fn is_out_of_memory(error: &DestinationError) -> bool {
+    std::error::Error::source(error)
+        .and_then(|source| source.downcast_ref::<duckdb::Error>())
+        .is_some_and(|e| out_of_memory(&message(e)))
 }
 
 /// An error opening the database file at `path`: a missing directory, a permission problem or a file
@@ -75,4 +91,22 @@ pub(crate) fn from_join(error: tokio::task::JoinError, operation: &str) -> Desti
         DESTINATION_NAME,
         format!("{operation}: the DuckDB task did not finish: {error}"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn out_of_memory_at_commit_is_terminal() {
+        let commit = "TransactionContext Error: Failed to commit: could not allocate block of size 256.0 KiB \
+                      (121.9 MiB/122.0 MiB used)";
+        assert!(out_of_memory(commit));
+        assert!(out_of_memory(
+            "Out of Memory Error: could not allocate block of size 256.0 KiB"
+        ));
+        assert!(!out_of_memory(
+            "TransactionContext Error: Catalog write-write conflict"
+        ));
+    }
 }

@@ -419,3 +419,55 @@ async fn locked_file_is_a_clear_error() {
         "{message}"
     );
 }
+
+/// A table wide enough to outgrow the default memory limit while its job is inserted (DuckDB keeps
+/// a 256 KiB block per column of the uncommitted rows), with the job that loads it.
+async fn wide_table_job(s: &Session, columns: usize) -> (package::schema::Schema, LoadJob) {
+    let names: Vec<String> = (0..columns).map(|i| format!("c{i}")).collect();
+    let mut cols: Vec<Column> = names.iter().map(|n| column(n, DataType::Text, true)).collect();
+    cols.extend(root_dlt_columns());
+    let sc = schema(
+        1,
+        "wide",
+        vec![table("wide", cols, Some(WriteDisposition::Append), None)],
+    );
+    s.update(&sc).await;
+    let n = 64;
+    let values: Vec<String> = (0..n).map(|i| format!("value {i}")).collect();
+    let values: Vec<Option<&str>> = values.iter().map(|v| Some(v.as_str())).collect();
+    let ids: Vec<String> = (0..n).map(|i| format!("id{i}")).collect();
+    let mut rows = Rows::new();
+    for name in &names {
+        rows = rows.text(name, &values);
+    }
+    let rows = rows
+        .texts("_dlt_load_id", &vec!["1.1"; n])
+        .texts("_dlt_id", &ids.iter().map(String::as_str).collect::<Vec<_>>());
+    let path = write_job(s.dir(), "wide", "f", 0, rows);
+    let job = LoadJob::from_file(&sc, "1.1", &path).expect("job");
+    (sc, job)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wide_table_outgrows_the_default_memory_limit_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dest = destination(dir.path(), "wide.duckdb", "data");
+    assert_eq!(dest.config().memory_limit, None);
+    let s = Session::start(&dest).await;
+    let (sc, job) = wide_table_job(&s, 1000).await;
+    let report = s.client.load_job(&job).await.expect("load_job");
+    assert_eq!(report.rows, Some(64));
+    s.complete(&sc, "1.1").await;
+    assert_eq!(s.count("data.wide").await, 64);
+
+    // A limit the user chose is kept: the job fails, clearly, and loads nothing.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = DuckDbConfig::new(dir.path().join("small.duckdb"), "data").with_memory_limit("64MB");
+    let dest = DuckDbDestination::new(config).expect("valid config");
+    let s = Session::start(&dest).await;
+    let (_, job) = wide_table_job(&s, 1000).await;
+    let err = s.client.load_job(&job).await.expect_err("out of memory");
+    assert_eq!(err.kind(), ErrorKind::Terminal);
+    assert!(err.to_string().contains("memory_limit"), "{err}");
+    assert_eq!(s.count("data.wide").await, 0);
+}
