@@ -309,6 +309,41 @@ impl<'b, 's> Json<'b, 's> {
             self.out.push(b'"');
         }
     }
+    /// `"k": "<timestamp>"` in the given rendering (see [`TsStyle`]).
+    pub(crate) fn ts_styled(&mut self, k: &str, epoch_secs: i64, style: TsStyle) {
+        self.key(k);
+        if self.begin_value() {
+            self.out.push(b'"');
+            match style {
+                TsStyle::Looker => write_timestamp(self.out, epoch_secs),
+                TsStyle::NoFraction => {
+                    write_timestamp(self.out, epoch_secs);
+                    // `.000+00:00` → `+00:00`
+                    let len = self.out.len();
+                    self.out.drain(len - 10..len - 6);
+                }
+                TsStyle::Offset { minutes, millis } => {
+                    write_timestamp(self.out, epoch_secs + i64::from(minutes) * 60);
+                    let len = self.out.len();
+                    self.out.truncate(len - 9);
+                    let m = millis % 1000;
+                    self.out.push(b'0' + (m / 100) as u8);
+                    self.out.push(b'0' + (m / 10 % 10) as u8);
+                    self.out.push(b'0' + (m % 10) as u8);
+                    let sign = if minutes < 0 { b'-' } else { b'+' };
+                    let abs = minutes.unsigned_abs();
+                    self.out.push(sign);
+                    self.out.push(b'0' + (abs / 600 % 10) as u8);
+                    self.out.push(b'0' + (abs / 60 % 10) as u8);
+                    self.out.push(b':');
+                    self.out.push(b'0' + (abs % 60 / 10) as u8);
+                    self.out.push(b'0' + (abs % 10) as u8);
+                }
+                TsStyle::EpochDigits => write_int(self.out, epoch_secs),
+            }
+            self.out.push(b'"');
+        }
+    }
     /// A timestamp or null.
     #[inline]
     pub(crate) fn ots(&mut self, k: &str, epoch_secs: Option<i64>) {
@@ -425,6 +460,25 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
+/// How a timestamp string is rendered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TsStyle {
+    /// `2021-11-09T16:11:29.000+00:00`, Looker's usual rendering.
+    Looker,
+    /// `2021-11-09T16:11:29+00:00`.
+    NoFraction,
+    /// The same instant in local time at a UTC offset, with milliseconds:
+    /// `2021-11-09T09:11:29.417-07:00`.
+    Offset {
+        /// Offset from UTC in minutes.
+        minutes: i16,
+        /// Milliseconds past the second (0–999).
+        millis: u16,
+    },
+    /// Unix-epoch seconds as a digit string: `1636474289`.
+    EpochDigits,
+}
+
 /// Writes `YYYY-MM-DDTHH:MM:SS.000+00:00`.
 pub(crate) fn write_timestamp(out: &mut Vec<u8>, epoch_secs: i64) {
     let days = epoch_secs.div_euclid(86_400);
@@ -507,5 +561,34 @@ mod tests {
         out.clear();
         write_timestamp(&mut out, 1_709_208_000); // 2024-02-29T12:00:00Z
         assert_eq!(out, b"2024-02-29T12:00:00.000+00:00");
+    }
+
+    #[test]
+    fn timestamp_renderings() {
+        let t = 1_636_474_289; // 2021-11-09T16:11:29Z
+        let one = |style| {
+            render(None, |j| {
+                j.vo();
+                j.ts_styled("t", t, style);
+                j.end_o();
+            })
+        };
+        assert_eq!(one(TsStyle::Looker), r#"{"t":"2021-11-09T16:11:29.000+00:00"}"#);
+        assert_eq!(one(TsStyle::NoFraction), r#"{"t":"2021-11-09T16:11:29+00:00"}"#);
+        assert_eq!(
+            one(TsStyle::Offset {
+                minutes: -420,
+                millis: 7
+            }),
+            r#"{"t":"2021-11-09T09:11:29.007-07:00"}"#
+        );
+        assert_eq!(
+            one(TsStyle::Offset {
+                minutes: 330,
+                millis: 417
+            }),
+            r#"{"t":"2021-11-09T21:41:29.417+05:30"}"#
+        );
+        assert_eq!(one(TsStyle::EpochDigits), r#"{"t":"1636474289"}"#);
     }
 }

@@ -69,6 +69,26 @@ pub struct MockConfig {
     pub storm: Option<Storm>,
     /// Whether paged answers carry `X-Total-Count` (the recorded real instances never sent it).
     pub total_count: bool,
+    /// Serve what real instances send beyond the spec's happy path (API.md §7 item 13), all
+    /// deterministic by seed:
+    ///
+    /// * timestamps in four renderings in the same columns: Looker's `….000+00:00`, `-07:00` offsets
+    ///   with real milliseconds, no fraction (`…:31+00:00`) and Unix-epoch seconds as digit strings
+    ///   (item 1 of each resource keeps Looker's rendering, so the column is a timestamp column);
+    /// * `""` in `display_name`, `email`, `git_username`, `filter_expression`, `row_total`,
+    ///   `dynamic_fields` (besides the `""` timestamps every mode sends);
+    /// * users without `is_iam_admin`, `is_service_account` and `can_manage_api3_creds` (older
+    ///   instances), and nulls in `locale` and `home_folder_id`;
+    /// * a folder with the non-numeric id `lookml` (null `created_at`, `creator_id`,
+    ///   `content_metadata_id`) after the numbered ones;
+    /// * `Query.filter_config` on every query with filters (LookML field name → list of condition
+    ///   objects), and from revision 1 three more filter fields per query out of
+    ///   [`Dataset::REVISION_FIELDS`] field names new in each revision;
+    /// * 404s (unknown paths and items, hidden queries) as HTML pages (`text/html`);
+    /// * one 429 without `Retry-After` per endpoint (its request number chosen by seed);
+    /// * some referenced query ids answer 404 ([`Dataset::hidden_query_ids`]);
+    /// * `expires_in` one second short of the token lifetime (3599 for an hour).
+    pub quirks: bool,
 }
 
 impl fmt::Debug for MockConfig {
@@ -86,13 +106,14 @@ impl fmt::Debug for MockConfig {
             .field("faults", &self.faults)
             .field("storm", &self.storm)
             .field("total_count", &self.total_count)
+            .field("quirks", &self.quirks)
             .finish()
     }
 }
 
 impl Default for MockConfig {
     /// A small instance: 50 users, 20 looks, 10 dashboards, seed 42, revision 0, the demo
-    /// credentials, tokens valid for an hour, no latency, no faults, `X-Total-Count` sent.
+    /// credentials, tokens valid for an hour, no latency, no faults, `X-Total-Count` sent, no quirks.
     fn default() -> Self {
         MockConfig {
             users: 50,
@@ -107,6 +128,7 @@ impl Default for MockConfig {
             faults: Vec::new(),
             storm: None,
             total_count: true,
+            quirks: false,
         }
     }
 }
@@ -257,6 +279,9 @@ pub struct Stats {
     pub bytes_sent: u64,
     /// Requests answered 429 by the [`Storm`] (also counted in `faults_served`).
     pub storm_throttled: u64,
+    /// Requests answered 429 without `Retry-After` by [`MockConfig::quirks`] (also counted in
+    /// `faults_served`).
+    pub quirk_throttled: u64,
     /// Sum over requests of the time each was in flight (from request start to response end).
     pub in_flight_time: Duration,
     /// From the first request's start to the latest response end: `in_flight_time / active_span`

@@ -61,6 +61,11 @@ struct Args {
     /// Leave `X-Total-Count` out of paged answers, as the recorded real instances do.
     #[arg(long)]
     no_total_count: bool,
+    /// Serve what real instances send beyond the spec: `""` and mixed-format timestamps, missing
+    /// keys, the `lookml` folder, filter maps keyed by field names (new ones per --revision), HTML
+    /// 404 pages, 429s without Retry-After, hidden query ids, `expires_in` 3599.
+    #[arg(long)]
+    quirks: bool,
 }
 
 fn main() -> ExitCode {
@@ -89,6 +94,7 @@ async fn run(args: Args) -> ExitCode {
         faults: args.faults,
         storm: args.storm,
         total_count: !args.no_total_count,
+        quirks: args.quirks,
     };
     let server = match MockServer::start_on(config, SocketAddr::new(args.host, args.port)).await {
         Ok(s) => s,

@@ -156,6 +156,8 @@ struct Shared {
     /// Requests that arrived within the storm window so far.
     storm_seen: AtomicU64,
     storm_throttled: AtomicU64,
+    /// 429s without `Retry-After` served by the quirks.
+    quirk_throttled: AtomicU64,
     /// Sum of the requests' in-flight times, in nanoseconds.
     in_flight_ns: AtomicU64,
     /// The latest response end, in nanoseconds after the first request.
@@ -184,6 +186,7 @@ impl Shared {
             first_request: OnceLock::new(),
             storm_seen: AtomicU64::new(0),
             storm_throttled: AtomicU64::new(0),
+            quirk_throttled: AtomicU64::new(0),
             in_flight_ns: AtomicU64::new(0),
             last_end_ns: AtomicU64::new(0),
             timeline: Mutex::new(Vec::new()),
@@ -242,16 +245,35 @@ impl Shared {
             faults_served: self.faults_served.load(Ordering::Relaxed),
             bytes_sent: self.bytes_sent.load(Ordering::Relaxed),
             storm_throttled: self.storm_throttled.load(Ordering::Relaxed),
+            quirk_throttled: self.quirk_throttled.load(Ordering::Relaxed),
             in_flight_time: Duration::from_nanos(self.in_flight_ns.load(Ordering::Relaxed)),
             active_span: Duration::from_nanos(self.last_end_ns.load(Ordering::Relaxed)),
             timeline: self.timeline.lock().map(|t| t.clone()).unwrap_or_default(),
         }
     }
 
-    fn count_endpoint(&self, template: &'static str) {
-        if let Ok(mut m) = self.requests.lock() {
-            *m.entry(template).or_insert(0) += 1;
+    /// Counts a request to `template`; returns how many it has had, this one included.
+    fn count_endpoint(&self, template: &'static str) -> u64 {
+        match self.requests.lock() {
+            Ok(mut m) => {
+                let n = m.entry(template).or_insert(0);
+                *n += 1;
+                *n
+            }
+            Err(_) => 0,
         }
+    }
+
+    /// Quirks: whether the `n`-th request to `template` gets a 429 without `Retry-After` (one
+    /// request per endpoint, the 2nd, 3rd or 4th by seed; never a login or logout).
+    fn quirk_throttles(&self, template: &str, n: u64) -> bool {
+        if !self.config.quirks || template.starts_with("POST /login") || template.contains("/logout") {
+            return false;
+        }
+        let h = template
+            .bytes()
+            .fold(self.config.seed ^ 0x429, |h, b| splitmix(h ^ u64::from(b)));
+        n == 2 + h % 3
     }
 
     /// The first fault whose window covers this request (every matching fault counts it).
@@ -466,6 +488,8 @@ impl Body for MockBody {
 /// A response under construction (status, headers, payload), finished by `into_response`.
 struct Reply {
     status: StatusCode,
+    /// The `Content-Type` of a non-empty body.
+    content_type: &'static str,
     headers: Vec<(header::HeaderName, HeaderValue)>,
     payload: Payload,
 }
@@ -474,6 +498,7 @@ impl Reply {
     fn json(status: StatusCode, body: Vec<u8>) -> Reply {
         Reply {
             status,
+            content_type: "application/json",
             headers: Vec::new(),
             payload: Payload::Full(Some(Bytes::from(body))),
         }
@@ -482,6 +507,7 @@ impl Reply {
     fn empty(status: StatusCode) -> Reply {
         Reply {
             status,
+            content_type: "application/json",
             headers: Vec::new(),
             payload: Payload::Full(None),
         }
@@ -531,7 +557,8 @@ impl Reply {
     }
 
     fn into_response(self, shared: Arc<Shared>, in_flight: InFlight) -> Response<MockBody> {
-        let is_json = !matches!(self.payload, Payload::Full(None));
+        let has_body = !matches!(self.payload, Payload::Full(None));
+        let content_type = self.content_type;
         let mut resp = Response::new(MockBody {
             payload: self.payload,
             shared,
@@ -539,8 +566,8 @@ impl Reply {
         });
         *resp.status_mut() = self.status;
         let headers = resp.headers_mut();
-        if is_json {
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if has_body {
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         }
         headers.insert(header::SERVER, HeaderValue::from_static("looker-mock"));
         for (k, v) in self.headers {
@@ -679,7 +706,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         .path_and_query()
         .map_or_else(|| path.clone(), |pq| pq.as_str().to_owned());
     let (route, template) = route(&method, &path);
-    shared.count_endpoint(template);
+    let nth = shared.count_endpoint(template);
     let fault = shared.fault_for(&target);
     let storm = fault.is_none() && shared.storm_hits(in_flight.started);
     shared.note_second(in_flight.started, false);
@@ -700,6 +727,19 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         if let Some(secs) = shared.config.storm.as_ref().and_then(|s| s.retry_after) {
             reply = reply.header(header::RETRY_AFTER, &secs.to_string());
         }
+        return Ok(reply.into_response(shared, in_flight));
+    }
+    if fault.is_none() && shared.quirk_throttles(template, nth) {
+        shared.faults_served.fetch_add(1, Ordering::Relaxed);
+        shared.quirk_throttled.fetch_add(1, Ordering::Relaxed);
+        shared.note_second(in_flight.started, true);
+        // The one recorded real 429 had no `Retry-After`.
+        let reply = Reply::error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests. Please try again later.",
+            &method,
+            &api_path,
+        );
         return Ok(reply.into_response(shared, in_flight));
     }
     let mut malformed = false;
@@ -752,7 +792,7 @@ async fn respond(
 ) -> Reply {
     let query = req.uri().query().unwrap_or("").to_owned();
     match route {
-        Route::Unknown => Reply::error(StatusCode::NOT_FOUND, "Not found", method, api_path),
+        Route::Unknown => not_found(shared, method, api_path),
         Route::Login => login(shared, req, &query, method, api_path).await,
         Route::Logout => {
             let Some(token) = shared.authorized(&req) else {
@@ -770,8 +810,12 @@ async fn respond(
             }
             let params = Params::parse(&query);
             let Some(index) = shared.dataset.index_of(kind.res(), &id) else {
-                return Reply::error(StatusCode::NOT_FOUND, "Not found", method, api_path);
+                return not_found(shared, method, api_path);
             };
+            if kind == Kind::Query && shared.dataset.is_hidden_query(shared.dataset.query_id_at(index)) {
+                // Looker answers 404 for objects the caller may not see.
+                return not_found(shared, method, api_path);
+            }
             let sel = params.get("fields").and_then(Sel::parse);
             let body = render_one(&shared.dataset, kind, index, sel.as_ref());
             Reply::json(StatusCode::OK, body)
@@ -788,6 +832,31 @@ async fn respond(
             list(shared, &params, kind, paging, sortable, method, api_path)
         }
     }
+}
+
+/// A 404: Looker's JSON error, or with quirks the HTML page real instances send.
+fn not_found(shared: &Shared, method: &Method, api_path: &str) -> Reply {
+    if !shared.config.quirks {
+        return Reply::error(StatusCode::NOT_FOUND, "Not found", method, api_path);
+    }
+    let mut body = String::with_capacity(512);
+    body.push_str(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <title>Looker Not Found (404)</title>\n</head>\n<body>\n<div class=\"error\">\n\
+         <h1>Looker Not Found (404)</h1>\n<p>The page you requested could not be found: ",
+    );
+    for c in api_path.chars() {
+        match c {
+            '<' => body.push_str("&lt;"),
+            '>' => body.push_str("&gt;"),
+            '&' => body.push_str("&amp;"),
+            c => body.push(c),
+        }
+    }
+    body.push_str("</p>\n</div>\n</body>\n</html>\n");
+    let mut reply = Reply::json(StatusCode::NOT_FOUND, body.into_bytes());
+    reply.content_type = "text/html; charset=utf-8";
+    reply
 }
 
 fn unauthorized(shared: &Shared, method: &Method, api_path: &str) -> Reply {
@@ -839,7 +908,14 @@ async fn login(
     w.vo();
     w.s("access_token", &token);
     w.s("token_type", "Bearer");
-    w.i("expires_in", shared.config.token_ttl.as_secs() as i64);
+    let ttl = shared.config.token_ttl.as_secs() as i64;
+    // Real API 4.0 logins announce one second less than the lifetime (3599 for an hour).
+    let expires_in = if shared.config.quirks {
+        (ttl - 1).max(1)
+    } else {
+        ttl
+    };
+    w.i("expires_in", expires_in);
     w.n("refresh_token");
     w.end_o();
     Reply::json(StatusCode::OK, out)
@@ -884,6 +960,7 @@ fn list(
     let sel = params.get("fields").and_then(Sel::parse);
     let returned = end - start;
     let mut reply = Reply {
+        content_type: "application/json",
         status: StatusCode::OK,
         headers: Vec::new(),
         payload: Payload::List(

@@ -160,6 +160,10 @@ impl Rng {
 const TAG_ELEMENTS: u64 = 101;
 const TAG_PLAN_TARGET: u64 = 102;
 const TAG_TOKEN: u64 = 103;
+const TAG_HIDDEN: u64 = 104;
+
+/// The id of the LookML dashboards root folder (quirks only).
+pub(crate) const LOOKML_FOLDER: &str = "lookml";
 
 /// First query id minus one; query ids are `QUERY_BASE + …` by range (see `Dataset`).
 const QUERY_BASE: u64 = 1000;
@@ -204,6 +208,8 @@ const MAX_CACHED_ORDERS: usize = 32;
 pub struct Dataset {
     seed: u64,
     revision: u64,
+    /// Serve real instances' quirks ([`MockConfig::quirks`]).
+    quirks: bool,
     /// Users of revision 0: owners, folders and groups derive from these.
     users: u64,
     /// Users added by later revisions, after the first `users`.
@@ -219,6 +225,8 @@ pub struct Dataset {
     orphan_qids: Vec<u64>,
     /// Plan indexes (0-based) owned by the API user "1".
     api_user_plans: Order,
+    /// Referenced query ids that answer 404 (quirks only), ascending.
+    hidden_qids: Vec<u64>,
     sort_cache: Mutex<HashMap<(Res, String), Order>>,
 }
 
@@ -227,6 +235,7 @@ impl std::fmt::Debug for Dataset {
         f.debug_struct("Dataset")
             .field("seed", &self.seed)
             .field("revision", &self.revision)
+            .field("quirks", &self.quirks)
             .field("users", &(self.users + self.new_users))
             .field("looks", &self.looks)
             .field("dashboards", &self.dashboards)
@@ -243,6 +252,7 @@ impl Dataset {
         let mut d = Dataset {
             seed: config.seed,
             revision: config.revision,
+            quirks: config.quirks,
             users,
             new_users: NEW_USERS_PER_REVISION * config.revision.saturating_sub(1),
             looks: config.looks as u64,
@@ -253,6 +263,7 @@ impl Dataset {
             element_qids: Vec::new(),
             orphan_qids: Vec::new(),
             api_user_plans: Arc::new(Vec::new()),
+            hidden_qids: Vec::new(),
             sort_cache: Mutex::new(HashMap::new()),
         };
         let mut element_qids = Vec::new();
@@ -278,7 +289,58 @@ impl Dataset {
         d.element_qids = element_qids;
         d.orphan_qids = orphan_qids;
         d.api_user_plans = Arc::new(api_user_plans);
+        if d.quirks {
+            d.hidden_qids = d.choose_hidden_qids();
+        }
         d
+    }
+
+    /// Number of filter field names each revision from 1 on adds to the queries' `filters` and
+    /// `filter_config` maps when quirks are on (each query gets three of them).
+    pub const REVISION_FIELDS: u64 = 25;
+
+    /// Referenced query ids that answer 404 when quirks are on (hidden from the API user), sorted
+    /// numerically: about one in eight of the queries that are embedded nowhere (the queries of
+    /// odd looks and those only scheduled plans reference), and at least one when there is any.
+    /// Empty without quirks.
+    pub fn hidden_query_ids(&self) -> Vec<String> {
+        self.hidden_qids.iter().map(u64::to_string).collect()
+    }
+
+    /// Whether query `qid` answers 404.
+    pub(crate) fn is_hidden_query(&self, qid: u64) -> bool {
+        self.hidden_qids.binary_search(&qid).is_ok()
+    }
+
+    fn choose_hidden_qids(&self) -> Vec<u64> {
+        let mut candidates: Vec<u64> = (1..=self.looks)
+            .filter(|l| l % 2 == 1)
+            .map(|l| self.look_qid(l))
+            .chain(self.orphan_qids.iter().copied())
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut hidden: Vec<u64> = candidates
+            .iter()
+            .copied()
+            .filter(|&q| Rng::new(self.seed, TAG_HIDDEN, q).chance(12))
+            .collect();
+        if hidden.is_empty()
+            && let Some(&first) = candidates.first()
+        {
+            hidden.push(first);
+        }
+        hidden
+    }
+
+    /// Whether real instances' quirks are served ([`MockConfig::quirks`]).
+    pub(crate) fn quirks(&self) -> bool {
+        self.quirks
+    }
+
+    /// The seed of the data.
+    pub(crate) fn seed(&self) -> u64 {
+        self.seed
     }
 
     /// Number of items the list endpoint of `resource` serves (`"users"`, `"looks"`, …; 0 for an
@@ -303,9 +365,13 @@ impl Dataset {
         serde_json::from_slice(&out).ok()
     }
 
-    /// The query with this id, as `GET /queries/{id}` serves it; `None` for an unreferenced id.
+    /// The query with this id, as `GET /queries/{id}` serves it; `None` for an unreferenced id and
+    /// for a hidden one ([`Dataset::hidden_query_ids`]).
     pub fn query(&self, id: &str) -> Option<serde_json::Value> {
         let index = self.index_of(Res::Queries, id)?;
+        if self.is_hidden_query(self.query_id_at(index)) {
+            return None;
+        }
         self.item("queries", index)
     }
 
@@ -326,7 +392,8 @@ impl Dataset {
             Res::Dashboards => self.dashboards,
             Res::Queries => return self.query_count(),
             Res::Projects => vocab::PROJECTS.len() as u64,
-            Res::Folders => self.folders,
+            // With quirks, the LookML dashboards root `lookml` follows the numbered folders.
+            Res::Folders => self.folders + u64::from(self.quirks),
             Res::Groups => self.groups,
             Res::Roles => vocab::ROLES.len() as u64,
             Res::LookmlModels => vocab::LOOKML_MODELS.len() as u64,
@@ -341,7 +408,7 @@ impl Dataset {
         self.element_qids.len() + self.looks as usize + self.orphan_qids.len()
     }
 
-    fn query_id_at(&self, index: usize) -> u64 {
+    pub(crate) fn query_id_at(&self, index: usize) -> u64 {
         let e = self.element_qids.len();
         let l = self.looks as usize;
         if index < e {
@@ -359,6 +426,7 @@ impl Dataset {
             Res::Projects => vocab::PROJECTS.iter().position(|p| p.0 == id),
             Res::LookmlModels => vocab::LOOKML_MODELS.iter().position(|m| m.name == id),
             Res::Connections => render::CONNECTIONS.iter().position(|c| c.name == id),
+            Res::Folders if id == LOOKML_FOLDER => self.quirks.then_some(self.folders as usize),
             Res::Queries => {
                 let q = parse_id(id)?;
                 let looks_start = QUERY_BASE + MAX_ELEMENTS * self.dashboards;
@@ -372,6 +440,10 @@ impl Dataset {
                         .ok()
                         .map(|i| i + self.element_qids.len() + self.looks as usize)
                 }
+            }
+            Res::Folders => {
+                let n = parse_id(id)?;
+                (n >= 1 && n <= self.folders).then(|| (n - 1) as usize)
             }
             _ => {
                 let n = parse_id(id)?;

@@ -3,7 +3,7 @@
 
 use super::vocab::{self, HOST, MODELS};
 use super::{Dataset, Element, PlanTarget, Res, Rng, SortVal};
-use crate::json::Json;
+use crate::json::{Json, TsStyle};
 
 /// The item shapes the server renders.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,7 +61,7 @@ pub(crate) fn write(d: &Dataset, kind: Kind, index: usize, w: &mut Json<'_, '_>)
         Kind::Dashboard => dashboard(d, id, true, w),
         Kind::DashboardBase => dashboard(d, id, false, w),
         Kind::Query => query(d, d.query_id_at(index), w),
-        Kind::Project => project(index, w),
+        Kind::Project => project(d, index, w),
         Kind::Folder => folder(d, id, true, w),
         Kind::FolderBase => folder(d, id, false, w),
         Kind::Group => group(d, id, w),
@@ -84,6 +84,33 @@ fn when(r: &mut Rng, from: i64, to: i64) -> i64 {
         from
     } else {
         from + r.below((to - from) as u64) as i64
+    }
+}
+
+/// Stream tags of the timestamp renderings (quirks), one per field family.
+const TS_CREDENTIALS: u64 = 201;
+const TS_LOGIN: u64 = 202;
+const TS_CONTENT: u64 = 203;
+const TS_VIEWED: u64 = 204;
+const TS_FOLDER: u64 = 205;
+const TS_PLAN: u64 = 206;
+
+/// How the timestamp of field family `tag` of item `id` is rendered: Looker's rendering without
+/// quirks and for item 1 (so the column is typed by an ISO value); otherwise one in six each at
+/// a `-07:00` offset with milliseconds, without a fraction, and (when `epoch`) as epoch digits.
+fn ts_style(d: &Dataset, tag: u64, id: u64, epoch: bool) -> TsStyle {
+    if !d.quirks() || id <= 1 {
+        return TsStyle::Looker;
+    }
+    let mut r = Rng::new(d.seed(), tag, id);
+    match r.below(6) {
+        0 => TsStyle::Offset {
+            minutes: -420,
+            millis: r.below(1000) as u16,
+        },
+        1 => TsStyle::NoFraction,
+        2 if epoch => TsStyle::EpochDigits,
+        _ => TsStyle::Looker,
     }
 }
 
@@ -137,6 +164,8 @@ struct UserA {
     versions: usize,
     ui_state: bool,
     iam_admin: bool,
+    /// Quirks: a user with `""` as email.
+    no_email: bool,
 }
 
 fn user_attrs(d: &Dataset, id: u64) -> UserA {
@@ -149,7 +178,11 @@ fn user_attrs(d: &Dataset, id: u64) -> UserA {
         *b = HEX[r.below(16) as usize];
     }
     let created = when(&mut r, T0, T_NOW - 30 * DAY);
-    let logged_in = (!r.chance(15)).then(|| when(&mut r, created, T_NOW));
+    let mut logged_in = (!r.chance(15)).then(|| when(&mut r, created, T_NOW));
+    if d.quirks() && id == 1 && logged_in.is_none() {
+        // The first row types `logged_in_at` as a timestamp, so `""` of later rows is a variant.
+        logged_in = Some(created + DAY);
+    }
     let n_roles = 1 + r.below(2) as usize;
     let nr = vocab::ROLES.len() as u64;
     let roles = [1 + r.below(nr), 1 + r.below(nr)];
@@ -192,6 +225,7 @@ fn user_attrs(d: &Dataset, id: u64) -> UserA {
         },
         ui_state: r.chance(20),
         iam_admin: id == 1,
+        no_email: id != 1 && quirk_every(d, id + 3, 17),
     }
 }
 
@@ -211,7 +245,7 @@ impl UserA {
         }
     }
     fn email(&self) -> String {
-        if self.service {
+        if self.service || self.no_email {
             String::new()
         } else if self.id == 1 {
             "looker.admin@acme.com".to_owned()
@@ -258,7 +292,11 @@ fn user(d: &Dataset, id: u64, w: &mut Json<'_, '_>) {
         w.raw("can", b"{}");
         w.id("id", 100_000 + id);
         w.s("client_id", as_str(client_id));
-        w.ts("created_at", *created);
+        w.ts_styled(
+            "created_at",
+            *created,
+            ts_style(d, TS_CREDENTIALS + 10, id, false),
+        );
         w.b("is_disabled", false);
         w.s("type", "api3");
         w.s(
@@ -282,13 +320,13 @@ fn user(d: &Dataset, id: u64, w: &mut Json<'_, '_>) {
     } else {
         w.vo();
         w.raw("can", br#"{"show_password_reset_url":true}"#);
-        w.ts("created_at", u.created);
+        w.ts_styled("created_at", u.created, ts_style(d, TS_CREDENTIALS, id, true));
         w.s("email", &email);
         w.b("forced_password_reset_at_next_login", false);
         w.id("user_id", id);
         w.b("is_disabled", u.disabled);
         match u.logged_in {
-            Some(t) => w.ts("logged_in_at", t),
+            Some(t) => w.ts_styled("logged_in_at", t, ts_style(d, TS_LOGIN, id, false)),
             None => w.s("logged_in_at", ""),
         }
         w.n("password_reset_url");
@@ -313,16 +351,28 @@ fn user(d: &Dataset, id: u64, w: &mut Json<'_, '_>) {
     ] {
         w.n(k);
     }
-    w.s("display_name", &u.display_name());
+    if quirk_every(d, id, 13) {
+        w.s("display_name", "");
+    } else {
+        w.s("display_name", &u.display_name());
+    }
     w.s("email", &email);
     w.n("embed_group_space_id");
     w.s("first_name", u.first_name());
     w.ids("group_ids", &d.user_groups(id));
-    w.id("home_folder_id", 1);
+    if quirk_every(d, id + 5, 9) {
+        w.n("home_folder_id");
+    } else {
+        w.id("home_folder_id", 1);
+    }
     w.id("id", id);
     w.b("is_disabled", u.disabled);
     w.s("last_name", u.last_name());
-    w.s("locale", u.locale);
+    if quirk_every(d, id + 6, 11) {
+        w.n("locale");
+    } else {
+        w.s("locale", u.locale);
+    }
     w.strs("looker_versions", &vocab::LOOKER_VERSIONS[..u.versions]);
     w.b("models_dir_validated", !id.is_multiple_of(3));
     w.oid("personal_folder_id", d.personal_folder(id));
@@ -342,9 +392,12 @@ fn user(d: &Dataset, id: u64, w: &mut Json<'_, '_>) {
     w.b("allow_normal_group_membership", true);
     w.b("allow_roles_from_normal_groups", true);
     w.n("embed_group_folder_id");
-    w.b("is_iam_admin", u.iam_admin);
-    w.b("can_manage_api3_creds", u.roles[0] <= 2);
-    w.b("is_service_account", u.service);
+    // Instances older than these fields leave them out.
+    if !quirk_every(d, id + 1, 3) {
+        w.b("is_iam_admin", u.iam_admin);
+        w.b("can_manage_api3_creds", u.roles[0] <= 2);
+        w.b("is_service_account", u.service);
+    }
     if d.revision() > 0 {
         w.b("is_partner", id.is_multiple_of(4));
     }
@@ -355,6 +408,20 @@ fn user(d: &Dataset, id: u64, w: &mut Json<'_, '_>) {
     }
     w.fmt("url", format_args!("{HOST}/api/4.0/users/{id}"));
     w.end_o();
+}
+
+/// Quirks only: true for every `n`-th value of `k` (never for item 1).
+fn quirk_every(d: &Dataset, k: u64, n: u64) -> bool {
+    d.quirks() && k > 1 && k.is_multiple_of(n)
+}
+
+/// A "last viewed" timestamp or null, in the rendering of item `id`.
+fn viewed(w: &mut Json<'_, '_>, d: &Dataset, k: &str, tag: u64, id: u64, at: Option<i64>) {
+    match at {
+        // No epoch digits: the first non-null value may be any item's.
+        Some(t) => w.ts_styled(k, t, ts_style(d, tag, id, false)),
+        None => w.n(k),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -384,7 +451,11 @@ fn folder_fields(d: &Dataset, f: u64, w: &mut Json<'_, '_>) {
     }
     w.id("id", f);
     w.id("content_metadata_id", f);
-    w.ts("created_at", when(&mut r, T0, T0 + 400 * DAY));
+    w.ts_styled(
+        "created_at",
+        when(&mut r, T0, T0 + 400 * DAY),
+        ts_style(d, TS_FOLDER, f, true),
+    );
     match (f, owner) {
         (1 | 2, _) => w.n("creator_id"),
         (_, Some(u)) => w.id("creator_id", u),
@@ -405,7 +476,41 @@ fn folder_fields(d: &Dataset, f: u64, w: &mut Json<'_, '_>) {
     w.raw("can", CAN_FOLDER);
 }
 
+/// The LookML dashboards root of some instances: id `lookml`, nulls where numbered folders have
+/// values, no content.
+fn lookml_folder(full: bool, w: &mut Json<'_, '_>) {
+    w.vo();
+    w.s("name", "LookML Dashboards");
+    w.n("parent_id");
+    w.s("id", super::LOOKML_FOLDER);
+    w.n("content_metadata_id");
+    w.n("created_at");
+    w.n("creator_id");
+    w.i("child_count", 0);
+    w.n("external_id");
+    w.b("is_embed", false);
+    w.b("is_embed_shared_root", false);
+    w.b("is_embed_users_root", false);
+    w.b("is_personal", false);
+    w.b("is_personal_descendant", false);
+    w.b("is_shared_root", false);
+    w.b("is_users_root", false);
+    w.raw("can", br#"{"index":true,"show":true}"#);
+    if full {
+        w.a("dashboards");
+        w.end_a();
+        w.a("looks");
+        w.end_a();
+    }
+    w.end_o();
+}
+
 fn folder(d: &Dataset, f: u64, full: bool, w: &mut Json<'_, '_>) {
+    let (_, _, _, folders) = d.sizes();
+    if f > folders {
+        lookml_folder(full, w);
+        return;
+    }
     w.vo();
     folder_fields(d, f, w);
     if full {
@@ -447,6 +552,16 @@ struct QueryA {
     slug: [u8; 7],
     client_id: [u8; 22],
     tz: &'static str,
+    /// Quirks: `filter_config` for every filter, `""` for some null strings.
+    quirks: bool,
+    /// Quirks from revision 1: the revision and the revision's filter fields this query uses
+    /// (indexes below [`Dataset::REVISION_FIELDS`]).
+    revision_fields: Option<(u64, [u64; 3])>,
+}
+
+/// The name of filter field `k` that revision `revision` adds (quirks).
+fn revision_field(revision: u64, k: u64) -> String {
+    format!("custom_r{revision}.dimension_{k:02}")
 }
 
 fn query_model(d: &Dataset, qid: u64) -> usize {
@@ -500,6 +615,12 @@ fn query_attrs(d: &Dataset, qid: u64) -> QueryA {
         slug: r.token(),
         client_id: r.token(),
         tz: r.pick(vocab::TIMEZONES),
+        quirks: d.quirks(),
+        revision_fields: (d.quirks() && d.revision() > 0).then(|| {
+            let n = super::Dataset::REVISION_FIELDS;
+            let first = qid * 3 % n;
+            (d.revision(), [first, (first + 1) % n, (first + 2) % n])
+        }),
     }
 }
 
@@ -585,8 +706,17 @@ fn query_body(q: &QueryA, w: &mut Json<'_, '_>) {
     for (f, v) in &q.filters {
         w.s(m.fields[*f], m.filter_values[*f][*v]);
     }
+    if let Some((rev, fields)) = q.revision_fields {
+        for k in fields {
+            w.s(&revision_field(rev, k), "-NULL");
+        }
+    }
     w.end_o();
-    w.n("filter_expression");
+    if q.quirks && q.id.is_multiple_of(4) {
+        w.s("filter_expression", "");
+    } else {
+        w.n("filter_expression");
+    }
     w.a("sorts");
     w.vfmt(format_args!(
         "{}{}",
@@ -603,6 +733,8 @@ fn query_body(q: &QueryA, w: &mut Json<'_, '_>) {
     w.b("total", q.total);
     if q.row_total {
         w.s("row_total", "right");
+    } else if q.quirks && q.id.is_multiple_of(3) {
+        w.s("row_total", "");
     } else {
         w.n("row_total");
     }
@@ -610,7 +742,9 @@ fn query_body(q: &QueryA, w: &mut Json<'_, '_>) {
     w.key("vis_config");
     vis_config(q, w);
     w.key("filter_config");
-    if q.filter_config {
+    if q.quirks {
+        filter_config(q, w);
+    } else if q.filter_config {
         // Field name -> list of condition objects, as real instances send it.
         let (_, v) = q.filters[0];
         w.vo();
@@ -640,6 +774,8 @@ fn query_body(q: &QueryA, w: &mut Json<'_, '_>) {
                 f = m.fields[q.fields[q.fields.len() - 1]]
             ),
         );
+    } else if q.quirks && q.id.is_multiple_of(5) {
+        w.s("dynamic_fields", "");
     } else {
         w.n("dynamic_fields");
     }
@@ -654,6 +790,40 @@ fn query_body(q: &QueryA, w: &mut Json<'_, '_>) {
     w.s("url", &url);
     w.s("query_timezone", q.tz);
     w.b("has_table_calculations", q.dynamic_fields);
+    w.end_o();
+}
+
+/// One condition object of a `filter_config` entry, as real instances send it.
+fn filter_condition(w: &mut Json<'_, '_>, kind: &str, constant: &str, unit: &str, id: i64) {
+    w.vo();
+    w.s("type", kind);
+    w.a("values");
+    w.vo();
+    w.s("constant", constant);
+    w.s("unit", unit);
+    w.end_o();
+    w.end_a();
+    w.i("id", id);
+    w.end_o();
+}
+
+/// Quirks: `filter_config` keyed by every filter's LookML field name.
+fn filter_config(q: &QueryA, w: &mut Json<'_, '_>) {
+    let m = &MODELS[q.model];
+    w.vo();
+    for (i, (f, v)) in q.filters.iter().enumerate() {
+        w.a(m.fields[*f]);
+        let constant = if v % 2 == 0 { "30" } else { "7" };
+        filter_condition(w, "past", constant, "day", (q.id % 97) as i64 + i as i64);
+        w.end_a();
+    }
+    if let Some((rev, fields)) = q.revision_fields {
+        for k in fields {
+            w.a(&revision_field(rev, k));
+            filter_condition(w, "null", "", "", k as i64);
+            w.end_a();
+        }
+    }
     w.end_o();
 }
 
@@ -772,7 +942,7 @@ fn look(d: &Dataset, id: u64, shape: LookShape, w: &mut Json<'_, '_>) {
     w.id("user_id", a.owner);
     certification(w, d, a.certified, a.updater);
     w.oid("content_favorite_id", a.favorite_id);
-    w.ts("created_at", a.created);
+    w.ts_styled("created_at", a.created, ts_style(d, TS_CONTENT, id, true));
     w.b("deleted", false);
     w.n("deleted_at");
     w.n("deleter_id");
@@ -790,9 +960,9 @@ fn look(d: &Dataset, id: u64, shape: LookShape, w: &mut Json<'_, '_>) {
     );
     w.fmt("image_embed_url", format_args!("{HOST}/embed/looks/{id}.png"));
     w.b("is_run_on_load", a.run_on_load);
-    w.ots("last_accessed_at", a.last_viewed);
+    viewed(w, d, "last_accessed_at", TS_VIEWED, id, a.last_viewed);
     w.id("last_updater_id", a.updater);
-    w.ots("last_viewed_at", a.last_viewed);
+    viewed(w, d, "last_viewed_at", TS_VIEWED, id, a.last_viewed);
     w.o("model");
     w.s("id", model.name);
     w.s("label", model.label);
@@ -1003,7 +1173,7 @@ fn dashboard(d: &Dataset, id: u64, full: bool, w: &mut Json<'_, '_>) {
     w.b("alert_sync_with_dashboard_filter_enabled", false);
     w.b("chat_enabled", false);
     w.n("background_color");
-    w.ts("created_at", a.created);
+    w.ts_styled("created_at", a.created, ts_style(d, TS_CONTENT + 10, id, true));
     w.b("crossfilter_enabled", a.crossfilter);
     let elements = d.elements(id);
     w.a("dashboard_elements");
@@ -1113,8 +1283,8 @@ fn dashboard(d: &Dataset, id: u64, full: bool, w: &mut Json<'_, '_>) {
     w.i("favorite_count", a.favorites);
     w.b("filters_bar_collapsed", false);
     w.b("filters_location_top", true);
-    w.ots("last_accessed_at", a.last_viewed);
-    w.ots("last_viewed_at", a.last_viewed);
+    viewed(w, d, "last_accessed_at", TS_VIEWED + 10, id, a.last_viewed);
+    viewed(w, d, "last_viewed_at", TS_VIEWED + 10, id, a.last_viewed);
     w.ts("updated_at", a.updated);
     w.id("last_updater_id", a.updater);
     w.s("last_updater_name", &user_attrs(d, a.updater).display_name());
@@ -1382,7 +1552,7 @@ fn plan(d: &Dataset, id: u64, w: &mut Json<'_, '_>) {
         _ => w.n("query_id"),
     }
     w.id("id", id);
-    w.ts("created_at", created);
+    w.ts_styled("created_at", created, ts_style(d, TS_PLAN, id, true));
     w.ts("updated_at", updated);
     w.os("title", title.as_deref());
     w.o("user");
@@ -1407,7 +1577,7 @@ fn plan(d: &Dataset, id: u64, w: &mut Json<'_, '_>) {
 // ---------------------------------------------------------------------------------------------
 // small fixed resources
 
-fn project(index: usize, w: &mut Json<'_, '_>) {
+fn project(d: &Dataset, index: usize, w: &mut Json<'_, '_>) {
     let (name, remote) = vocab::PROJECTS[index];
     let git = !remote.is_empty();
     w.vo();
@@ -1417,7 +1587,11 @@ fn project(index: usize, w: &mut Json<'_, '_>) {
     w.b("uses_git", git);
     w.b("is_git_dev_locked", false);
     w.s("git_remote_url", remote);
-    w.n("git_username");
+    if d.quirks() && index % 2 == 1 {
+        w.s("git_username", "");
+    } else {
+        w.n("git_username");
+    }
     w.n("git_password");
     w.s("git_production_branch_name", if git { "main" } else { "master" });
     w.b("use_git_cookie_auth", false);
