@@ -1,10 +1,11 @@
 //! The normalize step: pages of Looker items (from the extractor's channel, or from an extract on disk)
 //! into a load package of Parquet job files, with the pipeline's schema evolved and stored.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fs::File;
 use std::io;
 use std::path::PathBuf;
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -112,8 +113,111 @@ pub fn normalize_into(
     })
 }
 
-/// Pages handed to the second normalizer thread ahead of it.
-const PAGES_AHEAD: usize = 4;
+/// Resolution of the page interleaving of [`normalize_extracts`].
+const PROGRESS_SCALE: u64 = 1 << 32;
+
+/// Bytes of pages handed to the second normalizer thread ahead of it: enough for the reading thread
+/// to normalize one of its own large pages while the other thread keeps busy.
+const PAGES_AHEAD_BYTES: usize = 16 << 20;
+
+/// Pages on their way to the second normalizer thread, bounded by their bytes (one page is always
+/// admitted, whatever its size).
+struct PageQueue {
+    state: Mutex<QueueState>,
+    changed: Condvar,
+    limit: usize,
+}
+
+#[derive(Default)]
+struct QueueState {
+    pages: VecDeque<(Resource, Bytes)>,
+    bytes: usize,
+    /// No more pages will be sent.
+    closed: bool,
+    /// The receiver stopped (it failed): sending is pointless.
+    gone: bool,
+}
+
+/// The receiver stopped.
+struct ReceiverGone;
+
+impl PageQueue {
+    fn new(limit: usize) -> PageQueue {
+        PageQueue {
+            state: Mutex::new(QueueState::default()),
+            changed: Condvar::new(),
+            limit,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, QueueState> {
+        // the state stays consistent whatever a panicking holder did: each change is one assignment
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn wait<'a>(&self, guard: MutexGuard<'a, QueueState>) -> MutexGuard<'a, QueueState> {
+        self.changed.wait(guard).unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues a page, waiting while the queue is full.
+    fn send(&self, page: (Resource, Bytes)) -> Result<(), ReceiverGone> {
+        let mut state = self.lock();
+        while !state.gone && !state.pages.is_empty() && state.bytes + page.1.len() > self.limit {
+            state = self.wait(state);
+        }
+        if state.gone {
+            return Err(ReceiverGone);
+        }
+        state.bytes += page.1.len();
+        state.pages.push_back(page);
+        self.changed.notify_all();
+        Ok(())
+    }
+
+    /// The next page, waiting for one; `None` once the sender is done and the queue empty.
+    fn recv(&self) -> Option<(Resource, Bytes)> {
+        let mut state = self.lock();
+        loop {
+            if let Some(page) = state.pages.pop_front() {
+                state.bytes -= page.1.len();
+                self.changed.notify_all();
+                return Some(page);
+            }
+            if state.closed {
+                return None;
+            }
+            state = self.wait(state);
+        }
+    }
+
+    /// Marks the queue closed when dropped: the receiver ends after the queued pages.
+    fn sender_guard(&self) -> impl Drop + '_ {
+        Guard(move || {
+            self.lock().closed = true;
+            self.changed.notify_all();
+        })
+    }
+
+    /// Marks the receiver gone when dropped: the sender stops waiting and queued pages are dropped.
+    fn receiver_guard(&self) -> impl Drop + '_ {
+        Guard(move || {
+            let mut state = self.lock();
+            state.gone = true;
+            state.pages.clear();
+            state.bytes = 0;
+            self.changed.notify_all();
+        })
+    }
+}
+
+/// Runs its function when dropped.
+struct Guard<F: FnMut()>(F);
+
+impl<F: FnMut()> Drop for Guard<F> {
+    fn drop(&mut self) {
+        (self.0)();
+    }
+}
 
 /// The normalizer's output, items and bytes read.
 type Outcome = (NormalizeOutput, u64, u64);
@@ -151,14 +255,16 @@ fn normalize_pages(
     };
     let mut order: Vec<&str> = resources.iter().map(|r| r.name()).collect();
     order.push(STATE_TABLE);
+    let queue = PageQueue::new(PAGES_AHEAD_BYTES);
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<(Resource, Bytes)>(PAGES_AHEAD);
         let helper = {
-            let (schema, options) = (schema.clone(), options.clone());
+            let (schema, options, queue) = (schema.clone(), options.clone(), &queue);
             scope.spawn(move || -> Result<Outcome, normalize::NormalizeError> {
+                // on an error (or a panic) the reading thread must stop waiting for room
+                let _gone = queue.receiver_guard();
                 let mut normalizer = Normalizer::new(schema, options, PackageSink(package));
                 let (mut items, mut bytes) = (0u64, 0u64);
-                for (resource, body) in rx {
+                while let Some((resource, body)) = queue.recv() {
                     let stats = normalizer.push_page(resource.name(), &body)?;
                     items += stats.items;
                     bytes += stats.bytes;
@@ -167,13 +273,15 @@ fn normalize_pages(
             })
         };
         let mine = (|| {
+            // however this ends, the other thread is told no more pages come
+            let _closed = queue.sender_guard();
             let mut normalizer = Normalizer::new(schema.clone(), options, PackageSink(package));
             let (mut items, mut bytes) = (0u64, 0u64);
             while let Some(page) = next() {
                 let (resource, body) = page?;
                 if remote.contains(&resource) {
                     // a closed channel means the other thread failed: its error is reported below
-                    if tx.send((resource, body)).is_err() {
+                    if queue.send((resource, body)).is_err() {
                         break;
                     }
                 } else {
@@ -186,7 +294,6 @@ fn normalize_pages(
             normalizer.push_page(STATE_TABLE, state_row)?;
             Ok::<_, PipelineError>((normalizer.finish()?, items, bytes))
         })();
-        drop(tx);
         let theirs = helper
             .join()
             .map_err(|_| PipelineError::Internal("the second normalize thread panicked".to_owned()))?;
@@ -286,12 +393,23 @@ pub fn normalize_extracts(
     let mut done = Vec::new();
     for extract in dir.pending_extracts()? {
         let resources = extract_resources(&extract)?;
+        // Each resource's pages in order, the resources interleaved by progress (page i of n at
+        // (i + ½) / n), so both normalize threads have work all along; the schema does not depend on
+        // how resources interleave.
         let mut pages = Vec::new();
         for resource in &resources {
-            for page in extract.pages(resource.name())? {
-                pages.push((*resource, page.path));
+            let listed = extract.pages(resource.name())?;
+            let n = listed.len() as u64;
+            for (i, page) in listed.into_iter().enumerate() {
+                pages.push((
+                    (2 * i as u64 + 1) * PROGRESS_SCALE / (2 * n),
+                    *resource,
+                    page.path,
+                ));
             }
         }
+        pages.sort_by_key(|(at, _, _)| *at);
+        let pages: Vec<(Resource, PathBuf)> = pages.into_iter().map(|(_, r, path)| (r, path)).collect();
         let package = dir.new_package_from_extract(&extract)?;
         let mut pages = pages.into_iter();
         let normalized = normalize_into(dir, package, settings, &resources, max_identifier_length, || {
@@ -334,4 +452,49 @@ fn extract_resources(extract: &package::ExtractedPackage) -> Result<Vec<Resource
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(len: usize) -> (Resource, Bytes) {
+        (Resource::Users, Bytes::from(vec![b' '; len]))
+    }
+
+    #[test]
+    fn the_page_queue_is_bounded_by_bytes_and_ends_when_either_side_stops() {
+        let queue = PageQueue::new(10);
+        std::thread::scope(|scope| {
+            let receiver = scope.spawn(|| {
+                let mut lens = Vec::new();
+                while let Some((_, body)) = queue.recv() {
+                    // never more than the bound queued, unless one larger page alone
+                    let state = queue.lock();
+                    assert!(state.bytes <= 10 || state.pages.len() == 1, "{}", state.bytes);
+                    drop(state);
+                    lens.push(body.len());
+                }
+                lens
+            });
+            let guard = queue.sender_guard();
+            for len in [4, 4, 4, 30, 1] {
+                assert!(queue.send(page(len)).is_ok());
+            }
+            drop(guard);
+            assert_eq!(receiver.join().ok(), Some(vec![4, 4, 4, 30, 1]));
+        });
+        let queue = PageQueue::new(10);
+        drop(queue.receiver_guard());
+        assert!(queue.send(page(1)).is_err(), "a failed receiver stops the sender");
+    }
+
+    #[test]
+    fn resources_split_in_two_groups_of_similar_weight() {
+        let (local, remote) = split_resources(&Resource::ALL);
+        assert_eq!(remote, [Resource::Users]);
+        assert_eq!(local.len(), Resource::ALL.len() - 1);
+        let (local, remote) = split_resources(&[Resource::Looks]);
+        assert!(local.is_empty() && remote == [Resource::Looks]);
+    }
 }
