@@ -265,7 +265,7 @@ impl Shared {
     }
 
     /// Quirks: whether the `n`-th request to `template` gets a 429 without `Retry-After` (one
-    /// request per endpoint, the 2nd, 3rd or 4th by seed; never a login or logout).
+    /// request per endpoint, the 1st, 2nd or 3rd by seed; never a login or logout).
     fn quirk_throttles(&self, template: &str, n: u64) -> bool {
         if !self.config.quirks || template.starts_with("POST /login") || template.contains("/logout") {
             return false;
@@ -273,7 +273,7 @@ impl Shared {
         let h = template
             .bytes()
             .fold(self.config.seed ^ 0x429, |h, b| splitmix(h ^ u64::from(b)));
-        n == 2 + h % 3
+        n == 1 + h % 3
     }
 
     /// The first fault whose window covers this request (every matching fault counts it).
