@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arrow::array::{Array, ArrayRef, make_array};
@@ -24,18 +23,15 @@ use duckdb::Connection;
 use package::schema::{Schema, Table, WriteDisposition};
 use serde_json::Value;
 
-use crate::config::{CREDENTIALS_KEY, DEFAULT_MEMORY_LIMIT, DEFAULT_THREADS, DuckDbConfig};
+use crate::config::{CREDENTIALS_KEY, DEFAULT_THREADS, DuckDbConfig};
 use crate::dialect::DuckDbDialect;
-use crate::error::{from_duckdb, from_join, from_open, is_out_of_memory};
+use crate::error::{from_duckdb, from_join, from_open};
 use crate::{CAPABILITIES, DESTINATION_NAME};
 
 /// An open database: the first connection, which later clients clone, and its catalog name.
 pub(crate) struct Database {
     root: Connection,
     catalog: String,
-    /// DuckDB's own memory limit on this machine (`"18.7 GiB"`) when [`DEFAULT_MEMORY_LIMIT`]
-    /// applies, for a job that does not fit it; `None` when the user set the limit.
-    lifted_memory_limit: Option<String>,
 }
 
 type Result<T, E = DestinationError> = std::result::Result<T, E>;
@@ -50,10 +46,6 @@ struct Inner {
     dialect: DuckDbDialect,
     config: Arc<DuckDbConfig>,
     schema: SchemaSlot,
-    /// The limit to lift [`DEFAULT_MEMORY_LIMIT`] to ([`Database::lifted_memory_limit`]).
-    lifted_memory_limit: Option<String>,
-    /// Whether [`DEFAULT_MEMORY_LIMIT`] was lifted after a job ran out of memory under it.
-    memory_limit_lifted: AtomicBool,
 }
 
 impl fmt::Debug for DuckDbClient {
@@ -106,29 +98,7 @@ fn open_database(config: &DuckDbConfig) -> Result<Database> {
     let catalog = root
         .query_row("SELECT current_database()", [], |row| row.get::<_, String>(0))
         .map_err(|e| from_duckdb(e, "SELECT current_database()"))?;
-    let lifted_memory_limit = match config.memory_limit {
-        Some(_) => None,
-        None => {
-            let own = root
-                .query_row("SELECT current_setting('memory_limit')", [], |row| {
-                    row.get::<_, String>(0)
-                })
-                .map_err(|e| from_duckdb(e, "DuckDB settings"))?;
-            set_memory_limit(&root, DEFAULT_MEMORY_LIMIT, "DuckDB settings")?;
-            Some(own)
-        }
-    };
-    Ok(Database {
-        root,
-        catalog,
-        lifted_memory_limit,
-    })
-}
-
-/// Sets DuckDB's memory limit for the whole database.
-fn set_memory_limit(conn: &Connection, limit: &str, op: &str) -> Result<()> {
-    let literal = DuckDbDialect::default().quote_literal(limit);
-    exec(conn, &format!("SET GLOBAL memory_limit = {literal}"), op)
+    Ok(Database { root, catalog })
 }
 
 impl DuckDbClient {
@@ -154,8 +124,6 @@ impl DuckDbClient {
                 dialect: DuckDbDialect::new(Some(db.catalog.clone())),
                 config,
                 schema: SchemaSlot::default(),
-                lifted_memory_limit: db.lifted_memory_limit.clone(),
-                memory_limit_lifted: AtomicBool::new(false),
             }),
         })
     }
@@ -253,29 +221,7 @@ impl Inner {
         )
     }
 
-    /// Loads `job`; a job that runs out of memory under [`DEFAULT_MEMORY_LIMIT`] (its transaction
-    /// rolled back) is loaded again once with DuckDB's own limit.
     fn load_job(&self, conn: &Connection, job: &LoadJob, op: &str) -> Result<JobReport> {
-        match (self.load_job_once(conn, job, op), &self.lifted_memory_limit) {
-            (Err(e), Some(lifted))
-                if is_out_of_memory(&e) && !self.memory_limit_lifted.swap(true, Ordering::SeqCst) =>
-            {
-                tracing::warn!(
-                    target: "duckdb",
-                    job = %job.job_id,
-                    default = DEFAULT_MEMORY_LIMIT,
-                    %lifted,
-                    "the job does not fit the default DuckDB memory limit; loading it again with \
-                     DuckDB's own limit"
-                );
-                set_memory_limit(conn, lifted, op)?;
-                self.load_job_once(conn, job, op)
-            }
-            (result, _) => result,
-        }
-    }
-
-    fn load_job_once(&self, conn: &Connection, job: &LoadJob, op: &str) -> Result<JobReport> {
         if job.file_format != FileFormat::Parquet {
             return Err(DestinationError::terminal(
                 DESTINATION_NAME,

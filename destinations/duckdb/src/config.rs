@@ -19,13 +19,6 @@ pub const DATASET_KEY: &str = "DATASET_NAME";
 /// wall, DuckDB's default (one per core) 5.1–5.8 CPU s and 4.5–5.1 s wall.
 pub const DEFAULT_THREADS: u32 = 1;
 
-/// DuckDB's memory limit when [`DuckDbConfig::memory_limit`] is unset. It bounds DuckDB's buffer
-/// pool (table blocks it keeps cached, a job's uncommitted rows), not the whole process. A wide table
-/// needs about 256 KiB per column while its job is inserted, so a job that runs out of memory under
-/// this default is retried once with DuckDB's own limit (80% of RAM); a limit set by the user is
-/// kept as given.
-pub const DEFAULT_MEMORY_LIMIT: &str = "128MB";
-
 /// Settings of the DuckDB destination.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DuckDbConfig {
@@ -39,8 +32,10 @@ pub struct DuckDbConfig {
     pub staging_dataset_name: String,
     /// DuckDB worker threads; `None` uses [`DEFAULT_THREADS`].
     pub threads: Option<u32>,
-    /// DuckDB's memory limit (`"1GB"`, `"512MiB"`); `None` uses [`DEFAULT_MEMORY_LIMIT`], raised to
-    /// DuckDB's default (80% of RAM) for a job that would not fit.
+    /// DuckDB's memory limit (`"1GB"`, `"512MiB"`); `None` leaves DuckDB's own (80% of RAM). A job
+    /// that does not fit the limit fails, loading nothing, with an error naming `memory_limit`. A
+    /// wide table needs about 256 KiB per column while its job is inserted, and Looker's open-ended
+    /// maps can make tables of thousands of columns, so no lower limit is imposed by default.
     pub memory_limit: Option<String>,
 }
 

@@ -45,13 +45,6 @@ fn out_of_memory(text: &str) -> bool {
     text.starts_with("Out of Memory Error") || text.contains("could not allocate block")
 }
 
-/// Whether `error` is DuckDB running out of memory ([`out_of_memory`]).
-pub(crate) fn is_out_of_memory(error: &DestinationError) -> bool {
-    std::error::Error::source(error)
-        .and_then(|source| source.downcast_ref::<duckdb::Error>())
-        .is_some_and(|e| out_of_memory(&message(e)))
-}
-
 /// An error opening the database file at `path`: a missing directory, a permission problem or a file
 /// that is not a DuckDB database is a configuration error naming the path and the setting; a lock
 /// held by another process is terminal (close the other process and rerun).

@@ -16,8 +16,9 @@
 //!
 //! DuckDB settings, measured on the 100,000-user mock package (63 tables, 1.04 M rows) on 2 cores:
 //! one worker thread ([`config::DEFAULT_THREADS`]; more threads cost CPU in lock contention without
-//! shortening a load made of small per-job transactions); a buffer pool bounded to
-//! [`config::DEFAULT_MEMORY_LIMIT`], lifted to DuckDB's own limit for a job too wide to fit it;
+//! shortening a load made of small per-job transactions); DuckDB's own memory limit unless one is set
+//! (a bounded buffer pool, 128 MB, cut peak RSS from about 270 to 210 MiB, but a job wider than it
+//! runs out of memory, and Looker's open-ended maps make tables of thousands of columns);
 //! `preserve_insertion_order = false` (row order within a table is not part of dlt's contract); no
 //! external file cache (each job file is read once). String compression (FSST, dictionary) is left
 //! on: it is most of the load's CPU time, but without it the database file grows from 68 MiB to

@@ -449,7 +449,7 @@ async fn wide_table_job(s: &Session, columns: usize) -> (package::schema::Schema
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn wide_table_outgrows_the_default_memory_limit_once() {
+async fn a_wide_table_loads_by_default_and_a_user_memory_limit_is_kept() {
     let dir = tempfile::tempdir().expect("tempdir");
     let dest = destination(dir.path(), "wide.duckdb", "data");
     assert_eq!(dest.config().memory_limit, None);
