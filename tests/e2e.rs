@@ -250,6 +250,32 @@ fn replace_twice_gives_the_same_rows_and_two_loads() {
 }
 
 #[test]
+fn a_replace_resource_without_rows_empties_its_tables_as_dlt_does() {
+    let project = Project::new();
+    let args = ["run", "--resources", "users,looks"];
+    let full = mock(60, 0);
+    assert_ok(&project.run_against(&full, &args, &[]), "first run");
+    let first = data_tables(&project);
+    assert!(first["users"] > 0 && first["users__role_ids"] > 0, "{first:?}");
+    drop(full);
+    // The instance now has no users (looks keep theirs): users and its child tables are emptied.
+    let empty = Mock::start(MockConfig {
+        users: 0,
+        ..MockConfig::with_size(60, 6, 3)
+    });
+    assert_ok(&project.run_against(&empty, &args, &[]), "second run");
+    let second = data_tables(&project);
+    for (table, rows) in &second {
+        if table.starts_with("users") {
+            assert_eq!(*rows, 0, "{table}: {second:?}");
+        } else {
+            assert_eq!(Some(rows), first.get(table), "{table}");
+        }
+    }
+    assert_eq!(second.len(), first.len(), "no table is dropped");
+}
+
+#[test]
 fn append_twice_doubles_users_and_their_children() {
     let mock = mock(60, 0);
     let project = Project::new();

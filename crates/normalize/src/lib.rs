@@ -72,7 +72,7 @@ pub use crate::core::PageStats;
 pub use crate::error::NormalizeError;
 pub use crate::merge::merge_outputs;
 pub use crate::sink::{DirSink, JobSink};
-pub use crate::writer::{WrittenFile, arrow_type};
+pub use crate::writer::{WrittenFile, arrow_type, write_empty_job};
 
 /// Compression of the Parquet job files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -225,6 +225,36 @@ pub struct WrittenFile {
     pub bytes: u64,
 }
 
+/// Writes a job file of `table` holding no rows, with the table's columns (dlt's types, nullability).
+/// Loading it into a `replace` table empties the table chain, as dlt does for a replace resource that
+/// yielded nothing.
+pub fn write_empty_job(
+    table: &package::schema::Table,
+    sink: &mut impl JobSink,
+) -> Result<WrittenFile, NormalizeError> {
+    let (file, path) = sink
+        .create(&table.name)
+        .map_err(|e| write_error(&table.name, PathBuf::new(), e))?;
+    let fields: Vec<Field> = table
+        .columns
+        .iter()
+        .map(|c| Field::new(&c.name, arrow_type(c), c.nullable))
+        .collect();
+    let schema: SchemaRef = Arc::new(ArrowSchema::new(fields));
+    let writer =
+        ArrowWriter::try_new(file, schema, None).map_err(|e| write_error(&table.name, path.clone(), e))?;
+    writer
+        .close()
+        .map_err(|e| write_error(&table.name, path.clone(), e))?;
+    let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or_default();
+    Ok(WrittenFile {
+        table: table.name.clone(),
+        path,
+        rows: 0,
+        bytes,
+    })
+}
+
 /// How job files are written and rotated.
 #[derive(Debug, Clone)]
 pub(crate) struct WriteSettings {

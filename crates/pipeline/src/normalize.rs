@@ -78,7 +78,10 @@ pub fn normalize_into(
     let state_row = state_row(&state)?;
     let schema_before = schema.clone();
     let outcome = normalize_pages(schema, options, &package, resources, &state_row, next);
-    let (output, items, bytes) = match outcome {
+    let (output, items, bytes) = match outcome.and_then(|(mut output, items, bytes)| {
+        empty_replace_jobs(&mut output, resources, &package)?;
+        Ok((output, items, bytes))
+    }) {
         Ok(v) => v,
         Err(e) => {
             if let Err(abandon) = package.abandon() {
@@ -111,6 +114,34 @@ pub fn normalize_into(
         bytes,
         elapsed: started.elapsed(),
     })
+}
+
+/// A `replace` resource that yielded no rows still replaces: its root table (once it has received
+/// data in an earlier load) gets a job file without rows, which makes the destination empty the table
+/// chain, as dlt does.
+fn empty_replace_jobs(
+    output: &mut normalize::NormalizeOutput,
+    resources: &[Resource],
+    package: &NewPackage,
+) -> Result<(), PipelineError> {
+    for resource in resources {
+        let Some(root) = output
+            .schema
+            .tables
+            .iter()
+            .find(|t| t.parent.is_none() && t.resource.as_deref() == Some(resource.name()))
+        else {
+            continue;
+        };
+        let written = output.rows_per_table.get(&root.name).copied().unwrap_or(0);
+        if root.write_disposition != Some(WriteDisposition::Replace) || !root.seen_data() || written > 0 {
+            continue;
+        }
+        let file = normalize::write_empty_job(root, &mut PackageSink(package))?;
+        tracing::info!(resource = resource.name(), table = %root.name, "no rows: the table chain is emptied at load");
+        output.files.push(file);
+    }
+    Ok(())
 }
 
 /// Resolution of the page interleaving of [`normalize_extracts`].
