@@ -89,6 +89,9 @@ pub struct TraceStep {
     /// The error that ended the step, if it failed.
     #[serde(default)]
     pub error: Option<String>,
+    /// Referenced query ids that answered 404 and were skipped (extract only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped_queries: Vec<String>,
 }
 
 impl TraceStep {
@@ -103,6 +106,7 @@ impl TraceStep {
             retries: 0,
             load_ids: Vec::new(),
             error: None,
+            skipped_queries: Vec::new(),
         }
     }
 

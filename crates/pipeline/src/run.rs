@@ -147,6 +147,7 @@ fn step_finish(
         .collect();
     step.bytes = normalized.bytes;
     step.retries = report.retries;
+    step.skipped_queries = report.skipped_queries.clone();
     trace.steps.push(step);
     let mut norm = TraceStep::start(Step::Normalize);
     norm.duration_secs = normalized.elapsed.as_secs_f64();

@@ -161,6 +161,24 @@ fn write_step(f: &mut fmt::Formatter<'_>, step: &TraceStep) -> fmt::Result {
             writeln!(f, "- {table}: {rows} {unit}")?;
         }
     }
+    if !step.skipped_queries.is_empty() {
+        const SHOWN: usize = 20;
+        let mut ids = step
+            .skipped_queries
+            .iter()
+            .take(SHOWN)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if step.skipped_queries.len() > SHOWN {
+            ids.push_str(&format!(" and {} more", step.skipped_queries.len() - SHOWN));
+        }
+        writeln!(
+            f,
+            "Skipped {} referenced query id(s) that answered 404 (deleted, or hidden from the API user): {ids}",
+            step.skipped_queries.len()
+        )?;
+    }
     if let Some(error) = &step.error {
         writeln!(f, "Error: {error}")?;
     }
@@ -188,6 +206,7 @@ mod tests {
         extract.rows.insert("users".to_owned(), 50);
         extract.bytes = 168_897;
         extract.retries = 2;
+        extract.skipped_queries = vec!["17".to_owned(), "42".to_owned()];
         let mut load = TraceStep::start(Step::Load);
         load.rows.insert("users".to_owned(), 50);
         load.rows.insert("users__role_ids".to_owned(), 69);
@@ -202,6 +221,12 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("Extracted 50 item(s) (168.9 kB received, 2 HTTP retries), for the following tables:\n- users: 50 item(s)\n"), "{text}");
+        assert!(
+            text.contains(
+                "Skipped 2 referenced query id(s) that answered 404 (deleted, or hidden from the API user): 17, 42\n"
+            ),
+            "{text}"
+        );
         assert!(text.contains("Loaded load package 1795933024.535135 (0 job retries), for the following tables:\n- users: 50 row(s)\n- users__role_ids: 69 row(s)\n"), "{text}");
     }
 
