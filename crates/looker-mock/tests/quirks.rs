@@ -210,7 +210,10 @@ async fn hidden_queries_answer_404_html_pages() {
         assert!(body.contains(&format!("/queries/{id}")), "{body}");
     }
     // Unknown paths answer HTML too.
-    let r = api.get("/no/such/thing").await;
+    let mut r = api.get("/no/such/thing").await;
+    if r.status == StatusCode::TOO_MANY_REQUESTS {
+        r = api.get("/no/such/thing").await;
+    }
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert!(String::from_utf8_lossy(&r.body).contains("<title>Looker Not Found (404)</title>"));
 }
@@ -228,10 +231,7 @@ async fn one_429_without_retry_after_per_endpoint() {
         statuses.push(r.status.as_u16());
     }
     assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 1, "{statuses:?}");
-    assert!(
-        statuses[0] == 200 && statuses[4] == 200 && statuses[5] == 200,
-        "{statuses:?}"
-    );
+    assert!(statuses[3..].iter().all(|s| *s == 200), "{statuses:?}");
     assert_eq!(api.server.stats().quirk_throttled, 1);
 }
 
