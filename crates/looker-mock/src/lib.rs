@@ -15,6 +15,9 @@
 //!   connection resets on exactly the n-th matching request, so retry logic can be tested exactly.
 //! * A [`Storm`] answers 429 to a share of all requests during a time window (deterministic by
 //!   seed), to test that a client slows down and recovers.
+//! * [`MockConfig::quirks`] (`--quirks`) serves what real instances send beyond the spec: `""` and
+//!   mixed-format timestamps, missing keys, the `lookml` folder, filter maps keyed by field names
+//!   that grow with the revision, HTML 404 pages, hidden query ids, 429s without `Retry-After`.
 //! * [`Stats`] counts requests per endpoint, the peak and mean number in flight, logins, logouts,
 //!   401s, and requests per second.
 
