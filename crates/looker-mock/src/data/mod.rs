@@ -347,7 +347,8 @@ impl Dataset {
     /// unknown name); for `"users"`, the configured users plus those added by the revision
     /// ([`MockConfig::revision`]); for `"queries"`, the number of distinct query ids referenced by looks,
     /// dashboard elements (`query_id`, `query.id`, `result_maker.query_id`, `look.query_id`) and
-    /// scheduled plans.
+    /// scheduled plans, hidden ones ([`Dataset::hidden_query_ids`]) included; for `"folders"`, with
+    /// quirks, the `lookml` folder included.
     pub fn count(&self, resource: &str) -> usize {
         Res::parse(resource).map_or(0, |r| self.len(r))
     }
