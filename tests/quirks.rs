@@ -156,6 +156,18 @@ fn every_resource_loads_with_exact_counts_through_every_quirk() {
     let referenced: BTreeSet<String> = dataset.referenced_query_ids().into_iter().collect();
     let skipped: BTreeSet<String> = referenced.difference(&loaded_ids).cloned().collect();
     assert_eq!(skipped, hidden.iter().cloned().collect::<BTreeSet<_>>());
+    // `looker-load trace` names the skipped ids.
+    let trace = project.run_against(&mock, &["trace"], &[]);
+    assert_ok(&trace, "trace");
+    assert!(
+        stdout(&trace).contains(&format!(
+            "Skipped {} referenced query id(s) that answered 404 (deleted, or hidden from the API user): {}",
+            hidden.len(),
+            hidden.join(", ")
+        )),
+        "{}",
+        stdout(&trace)
+    );
     // The mock's one 429 without Retry-After per endpoint was retried after a back-off.
     assert!(
         mock.server().stats().quirk_throttled >= 3,
