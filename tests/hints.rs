@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{Mock, Project, assert_ok, open_database, table_rows};
+use common::{Mock, Project, assert_ok, column_types, open_database, table_rows};
 use looker_mock::MockConfig;
 
 const DATASET: &str = "looker_data_data";
@@ -19,32 +19,6 @@ fn mock() -> Mock {
         dashboards: 6,
         ..MockConfig::default()
     })
-}
-
-/// Column name → DuckDB type of every table of the dataset.
-fn columns(project: &Project) -> BTreeMap<String, BTreeMap<String, String>> {
-    let conn = open_database(&project.database());
-    let mut stmt = conn
-        .prepare(
-            "SELECT table_name, column_name, data_type FROM information_schema.columns \
-             WHERE table_schema = ? ORDER BY table_name, ordinal_position",
-        )
-        .expect("prepare");
-    let rows = stmt
-        .query_map([DATASET], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })
-        .expect("query");
-    let mut out: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-    for row in rows {
-        let (table, column, ty) = row.expect("row");
-        out.entry(table).or_default().insert(column, ty);
-    }
-    out
 }
 
 fn data_tables(project: &Project) -> BTreeSet<String> {
@@ -71,8 +45,8 @@ fn open_maps_as_json_keeps_looker_maps_whole() {
         &[("SOURCES__LOOKER_DATA_SOURCE__OPEN_MAPS_AS_JSON", "true")],
     );
 
-    let plain_columns = columns(&plain);
-    let hinted_columns = columns(&hinted);
+    let plain_columns = column_types(&plain.database(), DATASET);
+    let hinted_columns = column_types(&hinted.database(), DATASET);
     // Without the setting, dlt's normalizer makes a column per key of each map.
     let queries = &plain_columns["queries"];
     assert!(
@@ -151,7 +125,7 @@ fn resource_hints_from_config_toml_shape_the_tables() {
         !tables.iter().any(|t| t.starts_with("users__")),
         "max_table_nesting = 0 leaves no child table of users: {tables:?}"
     );
-    let all = columns(&project);
+    let all = column_types(&project.database(), DATASET);
     let users = &all["users"];
     assert_eq!(
         users.get("role_ids").map(String::as_str),

@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{Mock, Project, Tables, assert_ok, column, number, open_database, stderr, stdout, table_rows};
+use common::{Mock, Project, Tables, assert_ok, column, column_types, number, stderr, stdout, table_rows};
 use looker_mock::{Dataset, MockConfig};
 use serde_json::Value;
 
@@ -52,32 +52,6 @@ fn strings(items: &[Value], path: &[&str]) -> Vec<Option<String>> {
             v.as_str().map(str::to_owned)
         })
         .collect()
-}
-
-/// Table → column → DuckDB type of the dataset.
-fn columns(project: &Project) -> BTreeMap<String, BTreeMap<String, String>> {
-    let conn = open_database(&project.database());
-    let mut stmt = conn
-        .prepare(
-            "SELECT table_name, column_name, data_type FROM information_schema.columns \
-             WHERE table_schema = ? ORDER BY table_name, ordinal_position",
-        )
-        .expect("prepare");
-    let rows = stmt
-        .query_map([DATASET], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })
-        .expect("query");
-    let mut out: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-    for row in rows {
-        let (table, column, ty) = row.expect("row");
-        out.entry(table).or_default().insert(column, ty);
-    }
-    out
 }
 
 fn column_count(columns: &BTreeMap<String, BTreeMap<String, String>>) -> usize {
@@ -177,7 +151,7 @@ fn every_resource_loads_with_exact_counts_through_every_quirk() {
     assert!(err_text.contains("HTTP 429"), "{err_text}");
 
     // `""` for "never" next to ISO values: a timestamp column and dlt's `__v_text` variant.
-    let types = columns(&project);
+    let types = column_types(&project.database(), DATASET);
     for (table, col) in [
         ("users", "credentials_email__logged_in_at"),
         ("connections", "created_at"),
@@ -291,7 +265,10 @@ fn open_maps_as_json_keeps_tables_and_columns_constant_while_field_names_grow() 
             !hinted_err.contains("an open-ended Looker map made"),
             "revision {revision}: {hinted_err}"
         );
-        let (p, h) = (columns(&plain), columns(&hinted));
+        let (p, h) = (
+            column_types(&plain.database(), DATASET),
+            column_types(&hinted.database(), DATASET),
+        );
         shape.push((p.len(), column_count(&p), h.len(), column_count(&h)));
         if revision == 2 {
             let names = |c: &BTreeMap<String, BTreeMap<String, String>>| {

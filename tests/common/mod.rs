@@ -388,3 +388,33 @@ pub fn number(path: &Path, sql: &str) -> i64 {
         .query_row(sql, [], |r| r.get::<_, i64>(0))
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
+
+/// Table → column → DuckDB type of every table of `dataset` in the DuckDB file.
+pub fn column_types(
+    path: &Path,
+    dataset: &str,
+) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> {
+    let conn = open_database(path);
+    let mut stmt = conn
+        .prepare(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns \
+             WHERE table_schema = ? ORDER BY table_name, ordinal_position",
+        )
+        .expect("prepare");
+    let rows = stmt
+        .query_map([dataset], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
+        .expect("query");
+    let mut out: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> =
+        std::collections::BTreeMap::new();
+    for row in rows {
+        let (table, column, ty) = row.expect("row");
+        out.entry(table).or_default().insert(column, ty);
+    }
+    out
+}
