@@ -623,3 +623,30 @@ fn snake_case_follows_dlt() {
         assert_eq!(common::snake_case(raw), normalized, "{raw}");
     }
 }
+
+#[test]
+fn duckdb_global_config_from_dlt_settings_reaches_the_database() {
+    let project = Project::new();
+    project.write(
+        ".dlt/config.toml",
+        "[destination.duckdb.credentials.global_config]\nthreads = 2\nmemory_limit = \"400MB\"\n",
+    );
+    assert_ok(&project.run(&["run", "--demo", "--demo-users", "20"]), "run");
+    let out = project.run(&["query", "SELECT current_setting('threads')::VARCHAR AS t"]);
+    assert_ok(&out, "query");
+    assert!(stdout(&out).lines().any(|l| l.trim() == "2"), "{}", stdout(&out));
+
+    // The environment form is JSON; a setting DuckDB refuses names global_config and loads nothing.
+    let project = Project::new();
+    let out = project
+        .command()
+        .env(
+            "DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG",
+            r#"{"no_such_setting": 1}"#,
+        )
+        .args(["run", "--demo", "--demo-users", "20"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("global_config"), "{}", stderr(&out));
+}

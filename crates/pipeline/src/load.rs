@@ -22,7 +22,27 @@ const JOB_RETRY_DELAY: Duration = Duration::from_millis(500);
 pub fn destination(settings: &Settings) -> Result<Box<dyn Destination>, PipelineError> {
     match settings.destination {
         DestinationKind::Duckdb => {
-            let config = duckdb_dest::DuckDbConfig::new(&settings.duckdb.path, &settings.dataset_name);
+            let mut config = duckdb_dest::DuckDbConfig::new(&settings.duckdb.path, &settings.dataset_name);
+            for (name, value) in &settings.duckdb.global_config {
+                let invalid = |expected: &str| ConfigError::Invalid {
+                    key: format!("destination.duckdb.credentials.global_config.{name}"),
+                    origin: settings
+                        .origins
+                        .get("destination.duckdb.credentials.global_config")
+                        .cloned()
+                        .unwrap_or(Origin::Default),
+                    value: value.clone(),
+                    expected: expected.to_owned(),
+                };
+                config = match name.as_str() {
+                    "threads" => match value.parse::<u32>() {
+                        Ok(n) if n >= 1 => config.with_threads(n),
+                        _ => return Err(invalid("a whole number of threads, at least 1").into()),
+                    },
+                    "memory_limit" => config.with_memory_limit(value.clone()),
+                    _ => config.with_setting(name.clone(), value.clone()),
+                };
+            }
             Ok(Box::new(duckdb_dest::DuckDbDestination::new(config)?))
         }
         DestinationKind::Postgres => {

@@ -23,7 +23,7 @@ use duckdb::Connection;
 use package::schema::{Schema, Table, WriteDisposition};
 use serde_json::Value;
 
-use crate::config::{CREDENTIALS_KEY, DEFAULT_THREADS, DuckDbConfig};
+use crate::config::{CREDENTIALS_KEY, DEFAULT_THREADS, DuckDbConfig, GLOBAL_CONFIG_KEY};
 use crate::dialect::DuckDbDialect;
 use crate::error::{from_duckdb, from_join, from_open};
 use crate::{CAPABILITIES, DESTINATION_NAME};
@@ -95,6 +95,22 @@ fn open_database(config: &DuckDbConfig) -> Result<Database> {
         flags = flags.max_memory(limit).map_err(setting)?;
     }
     let root = Connection::open_with_flags(path, flags).map_err(|e| from_open(e, path))?;
+    for (name, value) in &config.settings {
+        let valid_name = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let refused = |why: String| {
+            DestinationError::configuration(
+                DESTINATION_NAME,
+                GLOBAL_CONFIG_KEY,
+                format!("DuckDB refused the setting {name} = {value:?}: {why}"),
+            )
+        };
+        if !valid_name {
+            return Err(refused("not a DuckDB setting name".to_owned()));
+        }
+        let literal = DuckDbDialect::default().quote_literal(value);
+        root.execute_batch(&format!("SET GLOBAL {name} = {literal}"))
+            .map_err(|e| refused(e.to_string()))?;
+    }
     let catalog = root
         .query_row("SELECT current_database()", [], |row| row.get::<_, String>(0))
         .map_err(|e| from_duckdb(e, "SELECT current_database()"))?;

@@ -37,7 +37,14 @@ pub struct DuckDbConfig {
     /// wide table needs about 256 KiB per column while its job is inserted, and Looker's open-ended
     /// maps can make tables of thousands of columns, so no lower limit is imposed by default.
     pub memory_limit: Option<String>,
+    /// Other DuckDB settings (dlt's `global_config`, e.g. `("temp_directory", "/big/tmp")`), applied
+    /// with `SET GLOBAL` when the database opens. A setting DuckDB refuses is a configuration error
+    /// naming `global_config`.
+    pub settings: Vec<(String, String)>,
 }
+
+/// The key DuckDB settings are configured under, in errors.
+pub const GLOBAL_CONFIG_KEY: &str = "destination.duckdb.credentials.global_config";
 
 impl DuckDbConfig {
     /// Settings for the file at `path` and dataset `dataset_name`, staging in `<dataset>_staging`.
@@ -49,6 +56,7 @@ impl DuckDbConfig {
             dataset_name,
             threads: None,
             memory_limit: None,
+            settings: Vec::new(),
         }
     }
 
@@ -89,6 +97,12 @@ impl DuckDbConfig {
     /// Limits DuckDB to `threads` worker threads.
     pub fn with_threads(mut self, threads: u32) -> Self {
         self.threads = Some(threads);
+        self
+    }
+
+    /// Adds a DuckDB setting applied with `SET GLOBAL` when the database opens.
+    pub fn with_setting(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.settings.push((name.into(), value.into()));
         self
     }
 

@@ -471,3 +471,37 @@ async fn a_wide_table_loads_by_default_and_a_user_memory_limit_is_kept() {
     assert!(err.to_string().contains("memory_limit"), "{err}");
     assert_eq!(s.count("data.wide").await, 0);
 }
+
+/// dlt's `global_config`: settings applied when the database opens; one DuckDB refuses names
+/// `global_config`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn global_config_settings_apply_and_bad_ones_name_the_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spill = dir.path().join("spill");
+    let config = DuckDbConfig::new(dir.path().join("s.duckdb"), "d")
+        .with_threads(2)
+        .with_memory_limit("300MB")
+        .with_setting("temp_directory", spill.to_string_lossy());
+    let dest = DuckDbDestination::new(config).expect("config");
+    let client = dest.connect().await.expect("connect");
+    let r = client
+        .query("SELECT current_setting('threads')::VARCHAR, current_setting('temp_directory')")
+        .await
+        .expect("query");
+    assert_eq!(r.rows[0][0], serde_json::json!("2"));
+    assert_eq!(r.rows[0][1], serde_json::json!(spill.to_string_lossy()));
+    drop(client);
+    drop(dest);
+
+    for (name, value) in [
+        ("no_such_setting", "1"),
+        ("threads; DROP TABLE x", "1"),
+        ("threads", "many"),
+    ] {
+        let config = DuckDbConfig::new(dir.path().join("b.duckdb"), "d").with_setting(name, value);
+        let dest = DuckDbDestination::new(config).expect("config");
+        let err = dest.connect().await.expect_err("refused setting");
+        assert_eq!(err.kind(), ErrorKind::Configuration, "{err}");
+        assert!(err.to_string().contains("global_config"), "{err}");
+    }
+}

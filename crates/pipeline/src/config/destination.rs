@@ -101,6 +101,9 @@ pub struct DuckdbConfig {
     /// the pipeline's working directory. A relative path is relative to the current directory.
     /// Default: `<pipeline_name>.duckdb` in the current directory.
     pub path: PathBuf,
+    /// DuckDB settings from dlt's `global_config` (`[destination.duckdb.credentials.global_config]`,
+    /// e.g. `memory_limit = "512MB"`, `threads = 2`), as text, applied when the database opens.
+    pub global_config: Vec<(String, String)>,
 }
 
 /// How strictly the Postgres connection uses TLS; libpq's `sslmode` values.
@@ -564,7 +567,74 @@ pub(crate) fn resolve_duckdb(
     let (path, origin) =
         found.unwrap_or_else(|| (PathBuf::from(format!("{pipeline_name}.duckdb")), Origin::Default));
     origins.insert(key.to_owned(), origin);
-    Ok(DuckdbConfig { path })
+    let key = "destination.duckdb.credentials.global_config";
+    let found = res.find(
+        &under(&levels[..1], &["global_config"]),
+        Lookup {
+            secret: false,
+            scoped: true,
+        },
+        |_, raw, origin| global_config(key, origin, raw).map(Some),
+    )?;
+    let global_config = match found {
+        Some((settings, origin)) => {
+            origins.insert(key.to_owned(), origin);
+            settings
+        }
+        None => Vec::new(),
+    };
+    Ok(DuckdbConfig { path, global_config })
+}
+
+/// dlt's `global_config`: a TOML table of DuckDB settings, or JSON text in the environment
+/// (`DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG='{"memory_limit": "512MB"}'`). Values are text,
+/// numbers or booleans.
+fn global_config(key: &str, origin: &Origin, raw: Raw<'_>) -> Result<Vec<(String, String)>, ConfigError> {
+    let expected = "a table of DuckDB settings, e.g. { memory_limit = \"512MB\", threads = 2 }";
+    let entries: Vec<(String, serde_json::Value)> = match raw {
+        Raw::Toml(toml::Value::Table(table)) => table
+            .iter()
+            .map(|(k, v)| {
+                Ok((
+                    k.clone(),
+                    serde_json::to_value(v).map_err(|_| invalid(key, origin, raw, false, expected))?,
+                ))
+            })
+            .collect::<Result<_, ConfigError>>()?,
+        Raw::Toml(_) => return Err(invalid(key, origin, raw, false, expected)),
+        Raw::Text(text) => match serde_json::from_str::<serde_json::Value>(text.trim()) {
+            Ok(serde_json::Value::Object(map)) => map.into_iter().collect(),
+            _ => {
+                return Err(invalid(
+                    key,
+                    origin,
+                    raw,
+                    false,
+                    format!("{expected}, as JSON text"),
+                ));
+            }
+        },
+    };
+    entries
+        .into_iter()
+        .map(|(name, value)| {
+            let text = match value {
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Number(n) => n.to_string(),
+                serde_json::Value::Bool(b) => b.to_string(),
+                _ => {
+                    return Err(invalid(
+                        &format!("{key}.{name}"),
+                        origin,
+                        raw,
+                        false,
+                        "a text, number or boolean value",
+                    ));
+                }
+            };
+            Ok((name, text))
+        })
+        .collect()
 }
 
 /// Interprets a DuckDB `credentials` value as a file path.

@@ -64,13 +64,12 @@ pub(crate) const POSTGRES_URL_PARAMS: &[&str] =
     &["sslmode", "sslrootcert", "connect_timeout", "client_encoding"];
 
 /// Keys of `[destination.duckdb.credentials]` when it is a table.
-pub(crate) const DUCKDB_CREDENTIAL_KEYS: &[&str] = &["database"];
+pub(crate) const DUCKDB_CREDENTIAL_KEYS: &[&str] = &["database", "global_config"];
 
 /// dlt's DuckDB connection tuning keys: accepted for compatibility, ignored with a warning.
 pub(crate) const DUCKDB_IGNORED_CREDENTIAL_KEYS: &[&str] = &[
     "read_only",
     "extensions",
-    "global_config",
     "pragmas",
     "local_config",
 ];
