@@ -67,12 +67,8 @@ pub(crate) const POSTGRES_URL_PARAMS: &[&str] =
 pub(crate) const DUCKDB_CREDENTIAL_KEYS: &[&str] = &["database", "global_config"];
 
 /// dlt's DuckDB connection tuning keys: accepted for compatibility, ignored with a warning.
-pub(crate) const DUCKDB_IGNORED_CREDENTIAL_KEYS: &[&str] = &[
-    "read_only",
-    "extensions",
-    "pragmas",
-    "local_config",
-];
+pub(crate) const DUCKDB_IGNORED_CREDENTIAL_KEYS: &[&str] =
+    &["read_only", "extensions", "pragmas", "local_config"];
 
 /// Keys dlt accepts in any `[destination.<name>]` section that tune dlt's own loader. They are
 /// accepted so an existing dlt project keeps working, and ignored with a warning.
