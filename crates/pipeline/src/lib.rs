@@ -9,6 +9,7 @@ pub mod extract;
 pub mod hints;
 pub mod inspect;
 pub mod load;
+pub mod memory;
 pub mod normalize;
 pub mod progress;
 pub mod run;

@@ -117,7 +117,8 @@ async fn run_steps(
         extract_and_normalize(settings, dir, identifier_limit, looker, resources).await?;
     let streamed = step_finish(trace, step, &report, &normalized);
 
-    // 3. Load it.
+    // 3. Load it, with the extract and normalize buffers handed back first.
+    crate::memory::release_free_heap();
     let step = TraceStep::start(Step::Load);
     let load_started = Instant::now();
     let package = load::load_package(destination, normalized.package).await?;
