@@ -12,7 +12,7 @@ use arrow::record_batch::RecordBatch;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use async_trait::async_trait;
 use destination::bookkeeping::{self, MarkKind};
-use destination::chain::{root_table, table_chain};
+use destination::chain::{root_table, stored_chain};
 use destination::dlt_tables::{LOADS_TABLE, PIPELINE_STATE_TABLE, VERSION_TABLE};
 use destination::{
     DestinationError, FileFormat, JobReport, LoadClient, LoadJob, QueryResult, SchemaSlot, SchemaUpdate,
@@ -20,7 +20,7 @@ use destination::{
     plan_schema_update,
 };
 use duckdb::Connection;
-use package::schema::{Schema, Table, WriteDisposition};
+use package::schema::{Schema, WriteDisposition};
 use serde_json::Value;
 
 use crate::config::{CREDENTIALS_KEY, DEFAULT_THREADS, DuckDbConfig, GLOBAL_CONFIG_KEY};
@@ -294,14 +294,18 @@ impl Inner {
                 }
                 WriteDisposition::Merge => {
                     if !self.has_mark(conn, &job.load_id, MarkKind::Merge, &root.name, op)? {
-                        for table in &chain {
-                            exec(conn, &d.drop_table_sql(self.staging(), &table.name), op)?;
-                            let create = d
-                                .create_table_sql(self.staging(), table, false)
-                                .map_err(|e| sql_error(e, op))?;
-                            exec(conn, &create, op)?;
+                        let stage = bookkeeping::stage_chain_sql(
+                            d,
+                            self.staging(),
+                            &schema,
+                            &job.load_id,
+                            MarkKind::Merge,
+                            &root.name,
+                        )
+                        .map_err(|e| sql_error(e, op))?;
+                        for sql in stage {
+                            exec(conn, &sql, op)?;
                         }
-                        self.mark(conn, &job.load_id, MarkKind::Merge, &root.name, op)?;
                     }
                     self.staging()
                 }
@@ -406,14 +410,6 @@ impl Inner {
         self.set_schema(schema.clone(), op)?;
         Ok(update)
     }
-}
-
-/// The chain of `root` limited to tables with columns (the ones that exist at the destination).
-fn stored_chain<'a>(schema: &'a Schema, root: &str) -> Vec<&'a Table> {
-    table_chain(schema, root)
-        .into_iter()
-        .filter(|t| !t.columns.is_empty())
-        .collect()
 }
 
 fn sql_error(error: destination::SqlError, op: &str) -> DestinationError {
