@@ -692,28 +692,13 @@ impl Core {
         if taken {
             let original = name.clone();
             let joined = source.join(crate::naming::PATH_SEPARATOR);
-            let tag = compute_tag(&joined);
-            let mut attempt = 1;
-            loop {
-                let suffix = if attempt == 1 {
-                    tag.clone()
-                } else {
-                    format!("{tag}_{attempt}")
-                };
-                let candidate = self
-                    .naming
-                    .shorten(&format!("{original}_{suffix}"), &format!("{joined}_{suffix}"));
-                let free = match self.table_owner.get(&candidate) {
+            name = tagged_name(&self.naming, &original, &joined, |candidate| {
+                match self.table_owner.get(candidate) {
                     None => true,
                     Some(Owner::Source(path)) => *path == source,
                     Some(_) => false,
-                };
-                if free {
-                    name = candidate;
-                    break;
                 }
-                attempt += 1;
-            }
+            });
             tracing::warn!(
                 table = %original,
                 renamed = %name,
@@ -896,23 +881,10 @@ impl Core {
                     _ => None,
                 };
                 let joined = raw.join(crate::naming::PATH_SEPARATOR);
-                let tag = compute_tag(&joined);
-                let mut attempt = 1;
-                let renamed = loop {
-                    let suffix = if attempt == 1 {
-                        tag.clone()
-                    } else {
-                        format!("{tag}_{attempt}")
-                    };
-                    let candidate = self
-                        .naming
-                        .shorten(&format!("{base}_{suffix}"), &format!("{joined}_{suffix}"));
-                    match self.tables[t].claims.get(&candidate) {
-                        None => break candidate,
-                        Some(owner) if fits(owner) => break candidate,
-                        Some(_) => attempt += 1,
-                    }
-                };
+                let claims = &self.tables[t].claims;
+                let renamed = tagged_name(&self.naming, &base, &joined, |candidate| {
+                    claims.get(candidate).is_none_or(&fits)
+                });
                 tracing::warn!(
                     table = %self.tables[t].name,
                     column = %base,
@@ -1435,27 +1407,14 @@ impl Core {
                 name
             }
             Some(_) => {
-                let tag = compute_tag(&name);
-                let mut attempt = 1;
-                loop {
-                    let suffix = if attempt == 1 {
-                        tag.clone()
-                    } else {
-                        format!("{tag}_{attempt}")
-                    };
-                    let candidate = self
-                        .naming
-                        .shorten(&format!("{name}_{suffix}"), &format!("{name}_{suffix}"));
-                    match self.tables[t].claims.get(&candidate) {
-                        None | Some(Owner::Variant) => {
-                            tracing::warn!(table = %self.tables[t].name, column = %name, renamed = %candidate,
-                                "a variant column's name is held by a source key; the variant was renamed");
-                            self.tables[t].claims.insert(candidate.clone(), Owner::Variant);
-                            return candidate;
-                        }
-                        Some(_) => attempt += 1,
-                    }
-                }
+                let claims = &self.tables[t].claims;
+                let candidate = tagged_name(&self.naming, &name, &name, |candidate| {
+                    matches!(claims.get(candidate), None | Some(Owner::Variant))
+                });
+                tracing::warn!(table = %self.tables[t].name, column = %name, renamed = %candidate,
+                    "a variant column's name is held by a source key; the variant was renamed");
+                self.tables[t].claims.insert(candidate.clone(), Owner::Variant);
+                candidate
             }
         }
     }
@@ -1571,6 +1530,31 @@ fn source_row_id(tape: &Tape, value: TokIdx) -> Option<String> {
         Val::Float(f) if f != 0.0 => Some(crate::pyconv::py_float_repr(f)),
         Val::Bool(true) => Some("True".to_owned()),
         _ => None,
+    }
+}
+
+/// The first free name for `base` when it is taken: `<base>_<tag>`, then `<base>_<tag>_2`, ..., where
+/// the tag is dlt's hash tag of `source` (the colliding key's full path), shortened as dlt shortens.
+/// Stable across runs: the same collision gets the same name.
+fn tagged_name(
+    naming: &SnakeCase,
+    base: &str,
+    source: &str,
+    mut is_free: impl FnMut(&str) -> bool,
+) -> String {
+    let tag = compute_tag(source);
+    let mut attempt = 1;
+    loop {
+        let suffix = if attempt == 1 {
+            tag.clone()
+        } else {
+            format!("{tag}_{attempt}")
+        };
+        let candidate = naming.shorten(&format!("{base}_{suffix}"), &format!("{source}_{suffix}"));
+        if is_free(&candidate) {
+            return candidate;
+        }
+        attempt += 1;
     }
 }
 
