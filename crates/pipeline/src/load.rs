@@ -57,10 +57,9 @@ pub fn destination(settings: &Settings) -> Result<Box<dyn Destination>, Pipeline
                 port: Some(pg.port),
                 connect_timeout: Some(pg.connect_timeout.as_secs().max(1)),
             };
-            let sslmode: postgres_dest::SslMode = pg.sslmode.name().parse()?;
             let config =
                 postgres_dest::PostgresConfig::from_credentials(&credentials, &settings.dataset_name)?
-                    .with_tls(sslmode, pg.sslrootcert.clone());
+                    .with_tls(pg.sslmode, pg.sslrootcert.clone());
             Ok(Box::new(postgres_dest::PostgresDestination::new(config)?))
         }
         other => Err(ConfigError::Invalid {

@@ -106,73 +106,26 @@ pub struct DuckdbConfig {
     pub global_config: Vec<(String, String)>,
 }
 
-/// How strictly the Postgres connection uses TLS; libpq's `sslmode` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SslMode {
-    /// No TLS.
-    Disable,
-    /// TLS only if the server insists.
-    Allow,
-    /// TLS if the server offers it; libpq's default.
-    #[default]
-    Prefer,
-    /// TLS always, without verifying the certificate.
-    Require,
-    /// TLS with a certificate signed by a trusted authority.
-    VerifyCa,
-    /// TLS with a trusted certificate whose name matches the host.
-    VerifyFull,
-}
+/// How strictly the Postgres connection uses TLS: libpq's `sslmode`, as the Postgres destination
+/// applies it.
+pub use postgres_dest::SslMode;
 
-impl SslMode {
-    const NAMES: &'static [&'static str] = &[
-        "disable",
-        "allow",
-        "prefer",
-        "require",
-        "verify-ca",
-        "verify-full",
-    ];
+/// libpq's `sslmode` names.
+const SSLMODE_NAMES: &[&str] = &[
+    "disable",
+    "allow",
+    "prefer",
+    "require",
+    "verify-ca",
+    "verify-full",
+];
 
-    /// The libpq name, e.g. `verify-full`.
-    pub const fn name(self) -> &'static str {
-        match self {
-            SslMode::Disable => "disable",
-            SslMode::Allow => "allow",
-            SslMode::Prefer => "prefer",
-            SslMode::Require => "require",
-            SslMode::VerifyCa => "verify-ca",
-            SslMode::VerifyFull => "verify-full",
-        }
-    }
-}
-
-impl fmt::Display for SslMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for SslMode {
-    type Err = UnknownName;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let name = s.trim().to_ascii_lowercase();
-        Self::NAMES
-            .iter()
-            .position(|n| *n == name)
-            .map(|i| {
-                [
-                    SslMode::Disable,
-                    SslMode::Allow,
-                    SslMode::Prefer,
-                    SslMode::Require,
-                    SslMode::VerifyCa,
-                    SslMode::VerifyFull,
-                ][i]
-            })
-            .ok_or_else(|| UnknownName::new("sslmode", s.trim(), Self::NAMES))
-    }
+/// Parses an `sslmode` as libpq spells it (any case).
+fn parse_sslmode(text: &str) -> Result<SslMode, UnknownName> {
+    text.trim()
+        .to_ascii_lowercase()
+        .parse()
+        .map_err(|_| UnknownName::new("sslmode", text.trim(), SSLMODE_NAMES))
 }
 
 /// The Postgres connection (`[destination.postgres.credentials]`).
@@ -291,7 +244,7 @@ fn parse_postgres_url(s: &str) -> Result<PostgresUrl, String> {
     for (param, val) in url.query_pairs() {
         let val = val.trim();
         match param.as_ref() {
-            "sslmode" => out.sslmode = Some(val.parse().map_err(|e: UnknownName| e.to_string())?),
+            "sslmode" => out.sslmode = Some(parse_sslmode(val).map_err(|e| e.to_string())?),
             "sslrootcert" => out.sslrootcert = Some(PathBuf::from(val)),
             "client_encoding" => out.client_encoding = Some(val.to_owned()),
             "connect_timeout" => {
@@ -473,8 +426,7 @@ pub(crate) fn resolve_postgres(
         false,
         |k, o, r| {
             let text = value::to_string(k, o, r, false)?;
-            text.parse::<SslMode>()
-                .map_err(|e| invalid(k, o, r, false, e.expected()))
+            parse_sslmode(&text).map_err(|e| invalid(k, o, r, false, e.expected()))
         },
         |u| u.sslmode,
     )? {
